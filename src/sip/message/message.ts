@@ -1,0 +1,456 @@
+/**
+ * The SIP message model (RFC 3261 §7): a start line, an ordered list of header lines kept as
+ * received, and a body. Structured values (Via, From, To, CSeq, …) are parsed on first access
+ * and cached; a received message that was not modified serializes to its original bytes.
+ */
+import { SipParseError } from './errors.js';
+import { headerKey, canonicalName, isListHeader } from './header-names.js';
+import { isToken, parseParams, splitList } from './grammar.js';
+import { NameAddr, parseNameAddr } from './name-addr.js';
+import { parseUri, type SipUri } from './uri.js';
+import { parseVia, type Via } from './via.js';
+
+export interface Header {
+  /** As written on the wire (or canonical when we created it). */
+  name: string;
+  /** Lower-case, compact forms expanded: the lookup key. */
+  key: string;
+  value: string;
+}
+
+/** Where a received message came from; filled in by the stack. */
+export interface MessageSource {
+  transport: string;
+  address: string;
+  port: number;
+  localAddress: string;
+  localPort: number;
+  connectionId?: number;
+}
+
+export interface CSeq {
+  seq: number;
+  method: string;
+}
+
+export interface EventHeader {
+  type: string;
+  id: string | undefined;
+  params: Map<string, string | null>;
+}
+
+export interface SubscriptionState {
+  state: string; // active | pending | terminated | extension
+  expires: number | undefined;
+  reason: string | undefined;
+  retryAfter: number | undefined;
+  params: Map<string, string | null>;
+}
+
+export interface ReplacesHeader {
+  callId: string;
+  toTag: string;
+  fromTag: string;
+  earlyOnly: boolean;
+}
+
+const enc = new TextEncoder();
+
+export abstract class SipMessage {
+  abstract readonly isRequest: boolean;
+  headers: Header[];
+  body: Buffer;
+  /** The bytes this message was parsed from, until it is modified. */
+  raw: Buffer | undefined;
+  source: MessageSource | undefined;
+  private cache: Map<string, unknown> | undefined;
+
+  constructor(headers: Header[] = [], body: Buffer = EMPTY) {
+    this.headers = headers;
+    this.body = body;
+  }
+
+  // ── header access ──────────────────────────────────────────────────────────────
+
+  /** First value of a header (for list headers, the first list element). */
+  get(name: string): string | undefined {
+    const key = headerKey(name);
+    for (const h of this.headers) {
+      if (h.key === key) return isListHeader(key) ? splitList(h.value)[0] : h.value;
+    }
+    return undefined;
+  }
+
+  /** Every value of a header: all lines, list headers split on their commas (§7.3.1). */
+  getAll(name: string): string[] {
+    const key = headerKey(name);
+    const list = isListHeader(key);
+    const out: string[] = [];
+    for (const h of this.headers) {
+      if (h.key !== key) continue;
+      if (list) for (const v of splitList(h.value)) out.push(v);
+      else out.push(h.value);
+    }
+    return out;
+  }
+
+  has(name: string): boolean {
+    const key = headerKey(name);
+    for (const h of this.headers) if (h.key === key) return true;
+    return false;
+  }
+
+  get headerCount(): number {
+    return this.headers.length;
+  }
+
+  /** Replaces every line of a header with the given value(s). */
+  set(name: string, value: string | string[]): this {
+    const key = headerKey(name);
+    const values = Array.isArray(value) ? value : [value];
+    let at = -1;
+    const kept: Header[] = [];
+    for (const h of this.headers) {
+      if (h.key === key) {
+        if (at < 0) at = kept.length;
+      } else kept.push(h);
+    }
+    const fresh = values.map((v) => ({ name: canonicalName(key), key, value: v }));
+    if (at < 0) kept.push(...fresh);
+    else kept.splice(at, 0, ...fresh);
+    this.headers = kept;
+    this.touched(key);
+    return this;
+  }
+
+  /** Appends a header line after the existing ones. */
+  add(name: string, value: string): this {
+    const key = headerKey(name);
+    let last = -1;
+    for (let i = 0; i < this.headers.length; i++) if (this.headers[i]!.key === key) last = i;
+    const h = { name: canonicalName(key), key, value };
+    if (last < 0) this.headers.push(h);
+    else this.headers.splice(last + 1, 0, h);
+    this.touched(key);
+    return this;
+  }
+
+  /** Inserts a header line before the existing ones of that name (a new top Via, §16.6). */
+  prepend(name: string, value: string): this {
+    const key = headerKey(name);
+    const h = { name: canonicalName(key), key, value };
+    const first = this.headers.findIndex((x) => x.key === key);
+    if (first < 0) this.headers.unshift(h);
+    else this.headers.splice(first, 0, h);
+    this.touched(key);
+    return this;
+  }
+
+  remove(name: string): this {
+    const key = headerKey(name);
+    this.headers = this.headers.filter((h) => h.key !== key);
+    this.touched(key);
+    return this;
+  }
+
+  /** Removes the first value of a list header (the top Via when a proxy or UAC strips it). */
+  removeFirst(name: string): this {
+    const key = headerKey(name);
+    const i = this.headers.findIndex((h) => h.key === key);
+    if (i >= 0) {
+      const rest = splitList(this.headers[i]!.value).slice(1);
+      if (rest.length === 0) this.headers.splice(i, 1);
+      else this.headers[i] = { ...this.headers[i]!, value: rest.join(', ') };
+      this.touched(key);
+    }
+    return this;
+  }
+
+  setBody(body: Buffer | string, contentType?: string): this {
+    this.body = typeof body === 'string' ? Buffer.from(body, 'utf8') : body;
+    if (contentType !== undefined) this.set('content-type', contentType);
+    else if (this.body.length === 0) this.remove('content-type');
+    this.raw = undefined;
+    return this;
+  }
+
+  protected touched(key: string): void {
+    this.raw = undefined;
+    this.cache?.delete(key);
+  }
+
+  protected cached<T>(key: string, make: () => T): T {
+    if (!this.cache) this.cache = new Map();
+    if (this.cache.has(key)) return this.cache.get(key) as T;
+    const v = make();
+    this.cache.set(key, v);
+    return v;
+  }
+
+  private required(name: string): string {
+    const v = this.get(name);
+    if (v === undefined) throw new SipParseError(`Missing ${canonicalName(headerKey(name))} header`);
+    return v;
+  }
+
+  // ── structured values (parsed once, on first use) ──────────────────────────────
+
+  get vias(): Via[] {
+    return this.cached('via', () => this.getAll('via').map(parseVia));
+  }
+
+  get topVia(): Via {
+    const v = this.vias[0];
+    if (!v) throw new SipParseError('Missing Via header');
+    return v;
+  }
+
+  get from(): NameAddr {
+    return this.cached('from', () => parseNameAddr(this.required('from')));
+  }
+
+  get to(): NameAddr {
+    return this.cached('to', () => parseNameAddr(this.required('to')));
+  }
+
+  get callId(): string {
+    return this.required('call-id');
+  }
+
+  get cseq(): CSeq {
+    return this.cached('cseq', () => parseCSeq(this.required('cseq')));
+  }
+
+  get maxForwards(): number | undefined {
+    return this.cached('max-forwards', () => {
+      const v = this.get('max-forwards');
+      if (v === undefined) return undefined;
+      if (!/^\d{1,3}$/.test(v) || Number(v) > 255) throw new SipParseError(`Bad Max-Forwards "${v}"`);
+      return Number(v);
+    });
+  }
+
+  get contacts(): NameAddr[] | '*' {
+    return this.cached('contact', () => {
+      const values = this.getAll('contact');
+      if (values.length === 1 && values[0] === '*') return '*' as const;
+      return values.map(parseNameAddr);
+    });
+  }
+
+  get contact(): NameAddr | undefined {
+    const c = this.contacts;
+    return c === '*' ? undefined : c[0];
+  }
+
+  get routes(): NameAddr[] {
+    return this.cached('route', () => this.getAll('route').map(parseNameAddr));
+  }
+
+  get recordRoutes(): NameAddr[] {
+    return this.cached('record-route', () => this.getAll('record-route').map(parseNameAddr));
+  }
+
+  get contentType(): string | undefined {
+    const v = this.get('content-type');
+    return v === undefined ? undefined : v.split(';', 1)[0]!.trim().toLowerCase();
+  }
+
+  get contentLength(): number {
+    return this.body.length;
+  }
+
+  get expires(): number | undefined {
+    return this.cached('expires', () => parseUnsigned(this.get('expires'), 'Expires'));
+  }
+
+  get referTo(): NameAddr | undefined {
+    return this.cached('refer-to', () => {
+      const v = this.get('refer-to');
+      return v === undefined ? undefined : parseNameAddr(v);
+    });
+  }
+
+  get referredBy(): NameAddr | undefined {
+    return this.cached('referred-by', () => {
+      const v = this.get('referred-by');
+      return v === undefined ? undefined : parseNameAddr(v);
+    });
+  }
+
+  get event(): EventHeader | undefined {
+    return this.cached('event', () => {
+      const v = this.get('event');
+      if (v === undefined) return undefined;
+      const semi = v.indexOf(';');
+      const type = (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase();
+      if (!isToken(type)) throw new SipParseError(`Bad Event "${v}"`);
+      const params = new Map<string, string | null>();
+      if (semi >= 0) parseParams(v, semi, params);
+      return { type, id: params.get('id') ?? undefined, params };
+    });
+  }
+
+  get subscriptionState(): SubscriptionState | undefined {
+    return this.cached('subscription-state', () => {
+      const v = this.get('subscription-state');
+      if (v === undefined) return undefined;
+      const semi = v.indexOf(';');
+      const state = (semi < 0 ? v : v.slice(0, semi)).trim().toLowerCase();
+      if (!isToken(state)) throw new SipParseError(`Bad Subscription-State "${v}"`);
+      const params = new Map<string, string | null>();
+      if (semi >= 0) parseParams(v, semi, params);
+      return {
+        state,
+        expires: parseUnsigned(params.get('expires') ?? undefined, 'Subscription-State expires'),
+        reason: params.get('reason')?.toLowerCase() ?? undefined,
+        retryAfter: parseUnsigned(params.get('retry-after') ?? undefined, 'Subscription-State retry-after'),
+        params,
+      };
+    });
+  }
+
+  /** Allow methods (upper-case), or undefined when the header is absent. */
+  get allow(): string[] | undefined {
+    return this.cached('allow', () => (this.has('allow') ? this.getAll('allow').map((m) => m.toUpperCase()) : undefined));
+  }
+
+  get supported(): string[] {
+    return this.cached('supported', () => this.getAll('supported').map((m) => m.toLowerCase()));
+  }
+
+  get require(): string[] {
+    return this.cached('require', () => this.getAll('require').map((m) => m.toLowerCase()));
+  }
+
+  /** RFC 3891 Replaces. */
+  get replaces(): ReplacesHeader | undefined {
+    return this.cached('replaces', () => {
+      const v = this.get('replaces');
+      return v === undefined ? undefined : parseReplaces(v);
+    });
+  }
+
+  /** RFC 4488 Refer-Sub: false means "no implicit subscription". */
+  get referSub(): boolean | undefined {
+    const v = this.get('refer-sub');
+    if (v === undefined) return undefined;
+    return v.split(';', 1)[0]!.trim().toLowerCase() !== 'false';
+  }
+
+  // ── serialization ──────────────────────────────────────────────────────────────
+
+  abstract startLine(): string;
+
+  /** Bytes on the wire. Content-Length is always written from the body (§20.14). */
+  serialize(): Buffer {
+    if (this.raw) return this.raw;
+    let head = this.startLine() + '\r\n';
+    for (const h of this.headers) {
+      if (h.key === 'content-length') continue;
+      head += h.name + ': ' + h.value + '\r\n';
+    }
+    head += 'Content-Length: ' + this.body.length + '\r\n\r\n';
+    if (this.body.length === 0) return Buffer.from(head, 'utf8');
+    const headBytes = enc.encode(head);
+    const out = Buffer.allocUnsafe(headBytes.length + this.body.length);
+    out.set(headBytes, 0);
+    this.body.copy(out, headBytes.length);
+    return out;
+  }
+
+  toString(): string {
+    return this.serialize().toString('utf8');
+  }
+}
+
+export class SipRequest extends SipMessage {
+  readonly isRequest = true as const;
+  method: string;
+  private uriText: string;
+  private parsedUri: SipUri | undefined;
+
+  constructor(method: string, uri: string | SipUri, headers?: Header[], body?: Buffer) {
+    super(headers, body);
+    this.method = method;
+    if (typeof uri === 'string') this.uriText = uri;
+    else {
+      this.uriText = uri.toString();
+      this.parsedUri = uri;
+    }
+  }
+
+  /** The Request-URI as written. */
+  get uri(): string {
+    return this.uriText;
+  }
+
+  set uri(value: string) {
+    this.uriText = value;
+    this.parsedUri = undefined;
+    this.raw = undefined;
+  }
+
+  /** The Request-URI, parsed on first use (throws SipParseError when malformed). */
+  get requestUri(): SipUri {
+    if (!this.parsedUri) this.parsedUri = parseUri(this.uriText);
+    return this.parsedUri;
+  }
+
+  startLine(): string {
+    return `${this.method} ${this.uriText} SIP/2.0`;
+  }
+}
+
+export class SipResponse extends SipMessage {
+  readonly isRequest = false as const;
+  status: number;
+  reason: string;
+
+  constructor(status: number, reason: string, headers?: Header[], body?: Buffer) {
+    super(headers, body);
+    this.status = status;
+    this.reason = reason;
+  }
+
+  startLine(): string {
+    return `SIP/2.0 ${this.status} ${this.reason}`;
+  }
+}
+
+export const EMPTY: Buffer = Buffer.alloc(0);
+
+export function parseCSeq(v: string): CSeq {
+  let i = 0;
+  while (i < v.length && v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57) i++;
+  const digits = v.slice(0, i);
+  const method = v.slice(i).trim();
+  // §8.1.1.5: the sequence number MUST be expressible as a 32-bit unsigned integer.
+  if (digits.length === 0 || digits.length > 10 || Number(digits) > 0xffffffff) {
+    throw new SipParseError(`Bad CSeq "${v}"`);
+  }
+  if (i === v.length || (v.charCodeAt(i) !== 32 && v.charCodeAt(i) !== 9) || !isToken(method)) {
+    throw new SipParseError(`Bad CSeq "${v}"`);
+  }
+  return { seq: Number(digits), method };
+}
+
+function parseUnsigned(v: string | undefined, what: string): number | undefined {
+  if (v === undefined) return undefined;
+  const t = v.trim();
+  if (!/^\d{1,10}$/.test(t) || Number(t) > 0xffffffff) throw new SipParseError(`Bad ${what} "${v}"`);
+  return Number(t);
+}
+
+function parseReplaces(v: string): ReplacesHeader {
+  const semi = v.indexOf(';');
+  const callId = (semi < 0 ? v : v.slice(0, semi)).trim();
+  const params = new Map<string, string | null>();
+  if (semi >= 0) parseParams(v, semi, params);
+  const toTag = params.get('to-tag');
+  const fromTag = params.get('from-tag');
+  if (!callId || !toTag || !fromTag) throw new SipParseError(`Bad Replaces "${v}"`);
+  return { callId, toTag, fromTag, earlyOnly: params.has('early-only') };
+}
+
+export { NameAddr };
