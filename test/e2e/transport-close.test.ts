@@ -1,0 +1,109 @@
+// close() leaves nothing behind. In a file of its own, so the process's handle count is not
+// disturbed by sockets of earlier tests still closing.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { connect } from 'node:net';
+import type { Socket } from 'node:net';
+import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
+import type { TransportError } from '../../src/sip/transport/transport-error.js';
+import type { Inbound, ListenerSpec, SendTarget, TransportLayerOptions } from '../../src/sip/transport/types.js';
+
+interface Peer {
+  layer: TransportLayer;
+  inbox: Inbound[];
+  errors: TransportError[];
+}
+
+function peer(listeners: ListenerSpec[], extra: Partial<TransportLayerOptions> = {}): Peer {
+  const inbox: Inbound[] = [];
+  const errors: TransportError[] = [];
+  const layer = new TransportLayer({
+    listeners,
+    maxMessageSize: 65535,
+    maxHeaders: 100,
+    maxConnectionsPerSource: 10,
+    idleTimeoutMs: 10_000,
+    readTimeoutMs: 5_000,
+    keepAliveIntervalMs: 0,
+    onMessage: (m) => inbox.push(m),
+    onError: (e) => errors.push(e),
+    ...extra,
+  });
+  return { layer, inbox, errors };
+}
+
+async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+function send(layer: TransportLayer, data: string | Buffer, target: SendTarget): Promise<Error | undefined> {
+  return new Promise((resolve) => layer.send(Buffer.from(data), target, (err) => resolve(err)));
+}
+
+interface RawClient {
+  socket: Socket;
+  isClosed: () => boolean;
+  closed: Promise<void>;
+}
+
+function rawClient(port: number, host = '127.0.0.1'): Promise<RawClient> {
+  return new Promise((resolve, reject) => {
+    const socket = connect({ port, host });
+    let isClosed = false;
+    socket.on('error', () => {});
+    const closed = new Promise<void>((r) =>
+      socket.once('close', () => {
+        isClosed = true;
+        r();
+      }),
+    );
+    socket.once('connect', () => resolve({ socket, isClosed: () => isClosed, closed }));
+    socket.once('error', reject);
+  });
+}
+
+const request = (n: number) => `MESSAGE sip:b@127.0.0.1 SIP/2.0\r\nCall-ID: c${n}\r\nContent-Length: 5\r\n\r\nhello`;
+
+test('close() releases every socket and timer: connections back to 0, no active handles left behind', async () => {
+  const countHandles = () => {
+    const counts: Record<string, number> = {};
+    for (const r of process.getActiveResourcesInfo()) counts[r] = (counts[r] ?? 0) + 1;
+    return counts;
+  };
+  await new Promise((r) => setImmediate(r));
+  const before = countHandles();
+  const listeners: ListenerSpec[] = [
+    { transport: 'udp', address: '127.0.0.1', port: 0 },
+    { transport: 'udp', address: '::1', port: 0 },
+    { transport: 'tcp', address: '127.0.0.1', port: 0 },
+    { transport: 'tcp', address: '::1', port: 0 },
+  ];
+  const a = peer(listeners, { keepAliveIntervalMs: 60_000, idleTimeoutMs: 60_000, readTimeoutMs: 60_000 });
+  const b = peer(listeners, { keepAliveIntervalMs: 60_000, idleTimeoutMs: 60_000, readTimeoutMs: 60_000 });
+  const bBound = (await Promise.all([a.layer.listen(), b.layer.listen()]))[1];
+  for (const l of bBound) {
+    assert.equal(await send(a.layer, request(1), { transport: l.transport, address: l.address, port: l.port }), undefined);
+  }
+  // One partial message so that a read deadline is running too.
+  const partial = await rawClient(bBound[2]!.port);
+  partial.socket.write('MESSAGE sip:b@x SIP/2.0\r\n');
+  await waitFor('all delivered', () => b.inbox.length === 4 && b.layer.stats().connections === 3);
+  assert.equal(a.layer.stats().connections, 2);
+  const during = countHandles();
+  assert.ok((during['Timeout'] ?? 0) > (before['Timeout'] ?? 0), 'the layers hold timers while open');
+
+  await Promise.all([a.layer.close(), b.layer.close()]);
+  assert.equal(a.layer.stats().connections, 0);
+  assert.equal(b.layer.stats().connections, 0);
+  await partial.closed;
+  await new Promise((r) => setImmediate(r));
+  const after = countHandles();
+  for (const kind of ['TCPSocketWrap', 'TCPServerWrap', 'UDPWrap', 'Timeout']) {
+    assert.equal(after[kind] ?? 0, before[kind] ?? 0, `${kind}: ${JSON.stringify({ before, during, after })}`);
+  }
+  await a.layer.close(); // idempotent
+});
