@@ -1,0 +1,158 @@
+/**
+ * An initial INVITE we send (RFC 3261 §13.2): early dialogs from provisional responses with a To
+ * tag, the session from the first 2xx, extra 2xx from forking (§13.2.2.4: acknowledged, then
+ * handed to the application — by default ended with BYE), CANCEL (§9.1: only after a
+ * provisional response arrived), and failures mapped to one status (timeout 408, transport 503).
+ */
+import { createCancel, type SipRequest, type SipResponse } from '../message/index.js';
+import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
+import type { TimerHandle } from '../timer.js';
+import { dialogFromResponse } from './dialog.js';
+import type { DialogHost } from './host.js';
+import { InviteSession } from './invite-session.js';
+
+export interface InviteClientHandler {
+  /** A 1xx (after the 100 Trying from the next hop). */
+  onProgress?(res: SipResponse): void;
+  /**
+   * The first 2xx. The session exists; acknowledge with `session.ack(seq, body?)` now or later
+   * (late offer: the answer goes in the ACK, RFC 3264 / RFC 3725 flow I).
+   */
+  onAnswer(res: SipResponse, session: InviteSession, seq: number): void;
+  /** Another 2xx from a fork (already acknowledged). Default: BYE it. */
+  onFork?(res: SipResponse, session: InviteSession): void;
+  /** The INVITE failed: the final status (≥ 300), 408 on timeout, 503 on transport error. */
+  onFailure(status: number, res?: SipResponse): void;
+}
+
+export class InviteClient implements ClientTransactionUser {
+  state: 'calling' | 'proceeding' | 'answered' | 'failed' | 'cancelled' = 'calling';
+  session: InviteSession | undefined;
+  private provisional = false;
+  private cancelPending: string | undefined;
+  private cancelled = false;
+  private readonly forks = new Map<string, InviteSession>();
+  private tx: ClientTransaction | undefined;
+  private cancelTimer: TimerHandle | undefined;
+  /** Provisionals already reported: a retransmitted 180 (same status and To tag) is not news. */
+  private readonly seenProvisional = new Set<string>();
+
+  constructor(
+    private readonly host: DialogHost,
+    readonly request: SipRequest,
+    private readonly handler: InviteClientHandler,
+    private readonly localContact: string,
+  ) {}
+
+  start(): void {
+    this.host.sendRequest(this.request, this);
+  }
+
+  /** CANCEL the INVITE (§9.1). Before any provisional response, it waits for one. */
+  cancel(reason?: string): void {
+    if (this.state === 'answered' || this.state === 'failed' || this.cancelled) return;
+    if (!this.provisional) {
+      this.cancelPending = reason ?? '';
+      return;
+    }
+    this.sendCancel(reason);
+  }
+
+  private sendCancel(reason?: string): void {
+    if (!this.tx) return;
+    this.cancelled = true;
+    const tx = this.tx;
+    this.host.sendCancel(createCancel(this.request, reason || undefined), tx);
+    // §9.1: no final response 64*T1 after the CANCEL → the INVITE transaction is destroyed.
+    this.cancelTimer = this.host.timers.setTimeout(() => {
+      this.cancelTimer = undefined;
+      if (this.state === 'answered' || this.state === 'failed' || this.state === 'cancelled') return;
+      tx.terminate();
+      this.state = 'cancelled';
+      this.call(() => this.handler.onFailure(487));
+    }, 64 * this.host.t1);
+  }
+
+  private clearCancelTimer(): void {
+    if (this.cancelTimer !== undefined) {
+      this.host.timers.clearTimeout(this.cancelTimer);
+      this.cancelTimer = undefined;
+    }
+  }
+
+  onResponse(res: SipResponse, tx: ClientTransaction): void {
+    this.tx = tx;
+    if (res.status < 200) {
+      if (res.status > 100 || !this.provisional) {
+        this.provisional = true;
+        if (this.cancelPending !== undefined) {
+          this.sendCancel(this.cancelPending);
+          this.cancelPending = undefined;
+        }
+      }
+      if (res.status === 100 || this.state === 'answered') return;
+      const key = `${res.status}/${res.to.tag ?? ''}`;
+      if (this.seenProvisional.has(key)) return;
+      this.seenProvisional.add(key);
+      this.state = 'proceeding';
+      this.call(() => this.handler.onProgress?.(res));
+      return;
+    }
+    this.clearCancelTimer();
+    if (res.status < 300) {
+      this.on2xx(res);
+      return;
+    }
+    if (this.state === 'answered') return;
+    this.state = this.cancelled ? 'cancelled' : 'failed';
+    this.call(() => this.handler.onFailure(res.status, res));
+  }
+
+  private on2xx(res: SipResponse): void {
+    const tag = res.to.tag ?? '';
+    const known = this.session?.dialog.remoteTag === tag ? this.session : this.forks.get(tag);
+    if (known) {
+      known.handleStray2xx(res);
+      return;
+    }
+    const dialog = dialogFromResponse(this.request, res, this.localContact);
+    const session = new InviteSession(this.host, dialog);
+    if (res.body.length > 0) session.remoteBody = res.body;
+    const seq = this.request.cseq.seq;
+    if (!this.session) {
+      this.session = session;
+      this.state = 'answered';
+      this.call(() => this.handler.onAnswer(res, session, seq));
+      return;
+    }
+    // §13.2.2.4: every 2xx gets its ACK; a UAC that wants one session ends the others with BYE.
+    this.forks.set(tag, session);
+    session.ack(seq);
+    session.handler.onTerminated = () => this.forks.delete(tag);
+    if (this.handler.onFork) this.call(() => this.handler.onFork!(res, session));
+    else session.bye();
+  }
+
+  onTimeout(): void {
+    this.fail(408);
+  }
+
+  onTransportError(): void {
+    this.fail(503);
+  }
+
+  private fail(status: number): void {
+    this.clearCancelTimer();
+    if (this.state === 'answered' || this.state === 'failed' || this.state === 'cancelled') return;
+    this.state = 'failed';
+    this.call(() => this.handler.onFailure(status));
+  }
+
+  private call(fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.host.reportError(err, 'invite-client');
+    }
+  }
+}

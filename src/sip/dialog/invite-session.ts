@@ -1,0 +1,372 @@
+/**
+ * An established INVITE dialog usage (RFC 3261 §12–§15): 2xx retransmission until ACK (UAS,
+ * §13.3.1.4), ACK re-sending on 2xx retransmissions (UAC, §13.2.2.4), re-INVITE both ways with
+ * glare handling (§14.1: 491 and the randomised back-off), BYE both ways (§15), and in-dialog
+ * REFER/NOTIFY through the subscription usages. Knows nothing of SDP semantics: bodies are opaque.
+ */
+import {
+  createResponse, type SipRequest, type SipResponse, SipParseError,
+} from '../message/index.js';
+import type { TimerHandle } from '../timer.js';
+import type { ClientTransaction, ServerTransaction } from '../transaction/index.js';
+import type { Dialog } from './dialog.js';
+import type { DialogHost, DialogUsage } from './host.js';
+import { ReferClient, type ReferClientHandler, type ReferOptions } from './refer-client.js';
+import { ReferNotifier } from './refer-notifier.js';
+
+export interface Body {
+  body?: Buffer | string;
+  contentType?: string;
+  headers?: [string, string][];
+}
+
+export interface IncomingReinvite {
+  readonly request: SipRequest;
+  /** Answer it. A 2xx is retransmitted until the ACK arrives (handed to `onAck`). */
+  respond(status: number, body?: Body): void;
+}
+
+export interface InviteSessionHandler {
+  /** The peer ended the call with BYE (already answered 200). */
+  onBye?(req: SipRequest): void;
+  /** A re-INVITE from the peer. Without a handler it is refused with 488. */
+  onReinvite?(reinvite: IncomingReinvite): void;
+  /** ACK for our 2xx (initial INVITE or re-INVITE), with its body (late offer answer). */
+  onAck?(ack: SipRequest): void;
+  /** A REFER inside the dialog. Without a handler it is refused with 405. */
+  onRefer?(req: SipRequest, tx: ServerTransaction, accept: (opts?: { referSub?: boolean }) => ReferNotifier): void;
+  /** INFO, UPDATE, MESSAGE, OPTIONS…; without a handler: OPTIONS/INFO 200, others 405. */
+  onRequest?(req: SipRequest, tx: ServerTransaction): void;
+  /** The session ended: BYE either way, no ACK for our 2xx, or the transport failed. */
+  onTerminated?(reason: SessionEndReason): void;
+}
+
+export type SessionEndReason = 'local-bye' | 'remote-bye' | 'ack-timeout' | 'transport-error' | 'timeout' | 'closed';
+
+export interface ReinviteHandler {
+  onAnswer(res: SipResponse, ack: (body?: Body) => void): void;
+  onFailure(status: number, res?: SipResponse): void;
+}
+
+export class InviteSession implements DialogUsage {
+  state: 'confirmed' | 'terminated' = 'confirmed';
+  handler: InviteSessionHandler = {};
+  /** Last body each side sent in an offer/answer exchange (opaque here). */
+  remoteBody: Buffer | undefined;
+  private lastAck: SipRequest | undefined;
+  private lastAckSeq = -1;
+  private pending2xx: { res: SipResponse; tx: ServerTransaction; timer: TimerHandle; interval: number; elapsed: number } | undefined;
+  private inviteOut = false;
+  private inviteIn: ServerTransaction | undefined;
+  private referClients = new Map<string, ReferClient>();
+  private notifiers = new Set<ReferNotifier>();
+  private retryTimer: TimerHandle | undefined;
+
+  constructor(
+    private readonly host: DialogHost,
+    readonly dialog: Dialog,
+  ) {
+    host.registerDialog(dialog, this);
+  }
+
+  // ── UAC side: ACK for the 2xx we received ──────────────────────────────────────
+
+  /** Sends the ACK for a 2xx to our INVITE with CSeq `seq` (§13.2.2.4), optionally with the answer. */
+  ack(seq: number, body?: Body): void {
+    const ack = this.dialog.createRequest('ACK', seq);
+    applyBody(ack, body);
+    this.lastAck = ack;
+    this.lastAckSeq = seq;
+    this.host.sendAck(ack);
+  }
+
+  /** A 2xx retransmission for an INVITE we already acknowledged: send the ACK again. */
+  handleStray2xx(res: SipResponse): void {
+    if (this.lastAck && res.cseq.seq === this.lastAckSeq) this.host.sendAck(this.lastAck);
+  }
+
+  // ── UAS side: our 2xx, retransmitted until the ACK (§13.3.1.4) ─────────────────
+
+  /** Sends a 2xx on `tx` and retransmits it (T1 doubling, capped at T2) until the ACK. */
+  send2xx(tx: ServerTransaction, res: SipResponse): void {
+    this.host.respond(tx, res);
+    const start = { res, tx, timer: undefined as TimerHandle, interval: this.host.t1, elapsed: 0 };
+    this.pending2xx = start;
+    const tick = () => {
+      const p = this.pending2xx;
+      if (!p || p !== start) return;
+      p.elapsed += p.interval;
+      if (p.elapsed >= 64 * this.host.t1) {
+        // §13.3.1.4: no ACK within 64*T1 — the dialog is confirmed but the session ends with BYE.
+        this.pending2xx = undefined;
+        this.bye();
+        this.end('ack-timeout');
+        return;
+      }
+      if (tx.responseDest.transport === 'udp') this.host.respond(tx, p.res);
+      p.interval = Math.min(p.interval * 2, this.host.t2);
+      p.timer = this.host.timers.setTimeout(tick, p.interval);
+    };
+    start.timer = this.host.timers.setTimeout(tick, start.interval);
+  }
+
+  handleAck(ack: SipRequest): void {
+    const p = this.pending2xx;
+    if (p && ack.cseq.seq === p.res.cseq.seq) {
+      this.host.timers.clearTimeout(p.timer);
+      this.pending2xx = undefined;
+      if (this.inviteIn === p.tx) this.inviteIn = undefined;
+      if (ack.body.length > 0) this.remoteBody = ack.body;
+      this.callHandler('onAck', () => this.handler.onAck?.(ack));
+    }
+  }
+
+  // ── requests we send ──────────────────────────────────────────────────────────
+
+  /** A non-INVITE request in the dialog; `onFinal` gets the final response, or a status (408/503) on failure. */
+  request(method: string, body?: Body, onFinal?: (status: number, res?: SipResponse) => void): SipRequest | undefined {
+    if (this.state === 'terminated') return undefined;
+    const req = this.dialog.createRequest(method);
+    applyBody(req, body);
+    this.host.sendRequest(req, {
+      onResponse: (res) => {
+        if (res.status >= 200) this.callHandler('onFinal', () => onFinal?.(res.status, res));
+      },
+      onTimeout: () => this.callHandler('onFinal', () => onFinal?.(408)),
+      onTransportError: () => this.callHandler('onFinal', () => onFinal?.(503)),
+    });
+    return req;
+  }
+
+  /**
+   * A re-INVITE (§14.1). Glare: while one of ours or the peer's is pending, ours waits; a 491
+   * answer retries after 2.1–4 s if we own the Call-ID (we were the UAC of the dialog), else
+   * 0–2 s.
+   */
+  reinvite(body: Body | undefined, handler: ReinviteHandler): void {
+    if (this.state === 'terminated') {
+      handler.onFailure(481);
+      return;
+    }
+    if (this.inviteOut || this.inviteIn) {
+      this.scheduleRetry(body, handler, 100);
+      return;
+    }
+    this.inviteOut = true;
+    const req = this.dialog.createRequest('INVITE');
+    applyBody(req, body);
+    const seq = req.cseq.seq;
+    let answered = false;
+    this.host.sendRequest(req, {
+      onResponse: (res: SipResponse, _tx: ClientTransaction) => {
+        if (res.status < 200) return;
+        if (res.status < 300) {
+          if (answered) {
+            this.handleStray2xx(res);
+            return;
+          }
+          answered = true;
+          this.inviteOut = false;
+          this.dialog.refreshTarget(res);
+          if (res.body.length > 0) this.remoteBody = res.body;
+          let acked = false;
+          const ack = (b?: Body) => {
+            if (acked) return;
+            acked = true;
+            this.ack(seq, b);
+          };
+          this.callHandler('onAnswer', () => handler.onAnswer(res, ack));
+          return;
+        }
+        this.inviteOut = false;
+        if (res.status === 491) {
+          const owner = this.dialog.isUac;
+          const delay = owner ? 2100 + Math.floor(Math.random() * 1900) : Math.floor(Math.random() * 2000);
+          this.scheduleRetry(body, handler, delay);
+          return;
+        }
+        // §14.1: a non-2xx leaves the session as it was; 481/408 mean the dialog is gone (§12.2.1.2).
+        if (res.status === 481 || res.status === 408) this.end('timeout');
+        this.callHandler('onFailure', () => handler.onFailure(res.status, res));
+      },
+      onTimeout: () => {
+        this.inviteOut = false;
+        this.callHandler('onFailure', () => handler.onFailure(408));
+      },
+      onTransportError: () => {
+        this.inviteOut = false;
+        this.callHandler('onFailure', () => handler.onFailure(503));
+      },
+    });
+  }
+
+  private scheduleRetry(body: Body | undefined, handler: ReinviteHandler, delay: number): void {
+    if (this.retryTimer !== undefined) this.host.timers.clearTimeout(this.retryTimer);
+    this.retryTimer = this.host.timers.setTimeout(() => {
+      this.retryTimer = undefined;
+      this.reinvite(body, handler);
+    }, delay);
+  }
+
+  /** Ends the session with BYE (§15.1.1). Safe to call more than once. */
+  bye(onFinal?: (status: number) => void): void {
+    if (this.state === 'terminated') return;
+    this.request('BYE', undefined, (status) => onFinal?.(status));
+    this.end('local-bye');
+  }
+
+  /** REFER in this dialog (RFC 3515); NOTIFYs come back here and go to the returned client. */
+  refer(referTo: string, options: ReferOptions, handler: ReferClientHandler): ReferClient | undefined {
+    if (this.state === 'terminated') return undefined;
+    const req = this.dialog.createRequest('REFER');
+    const client = new ReferClient(this.host, this.dialog, req, options, handler, () => {
+      this.referClients.delete(client.eventId);
+      this.referClients.delete('');
+    });
+    // RFC 3515 §2.4.6: the NOTIFYs carry Event: refer;id=<CSeq of the REFER>; a first REFER's may omit it.
+    this.referClients.set(client.eventId, client);
+    if (this.referClients.size === 1) this.referClients.set('', client);
+    client.send(referTo);
+    return client;
+  }
+
+  // ── requests we receive ───────────────────────────────────────────────────────
+
+  handleRequest(req: SipRequest, tx: ServerTransaction): void {
+    if (!this.dialog.acceptRemoteSeq(req)) {
+      this.host.respond(tx, createResponse(req, 500, 'Server Internal Error (CSeq out of order)'));
+      return;
+    }
+    switch (req.method) {
+      case 'BYE':
+        this.host.respond(tx, createResponse(req, 200));
+        this.end('remote-bye');
+        this.callHandler('onBye', () => this.handler.onBye?.(req));
+        return;
+      case 'INVITE':
+        this.incomingReinvite(req, tx);
+        return;
+      case 'NOTIFY':
+        this.incomingNotify(req, tx);
+        return;
+      case 'REFER':
+        if (!this.handler.onRefer) {
+          this.host.respond(tx, createResponse(req, 405));
+          return;
+        }
+        this.callHandler('onRefer', () =>
+          this.handler.onRefer!(req, tx, (opts) => {
+            const n = new ReferNotifier(this.host, this.dialog, req, tx, opts?.referSub ?? req.referSub !== false, () => this.notifiers.delete(n));
+            this.notifiers.add(n);
+            return n;
+          }),
+        );
+        return;
+      default:
+        if (this.handler.onRequest) {
+          this.callHandler('onRequest', () => this.handler.onRequest!(req, tx));
+        } else {
+          const ok = req.method === 'OPTIONS' || req.method === 'INFO' || req.method === 'UPDATE' && req.body.length === 0;
+          this.host.respond(tx, createResponse(req, ok ? 200 : 405));
+        }
+    }
+  }
+
+  private incomingReinvite(req: SipRequest, tx: ServerTransaction): void {
+    // §14.2: an INVITE while ours is pending → 491; while the peer's previous is pending → 500 + Retry-After.
+    if (this.inviteOut) {
+      this.host.respond(tx, createResponse(req, 491));
+      return;
+    }
+    if (this.inviteIn) {
+      const res = createResponse(req, 500, 'Server Internal Error');
+      res.set('Retry-After', String(Math.floor(Math.random() * 10)));
+      this.host.respond(tx, res);
+      return;
+    }
+    this.inviteIn = tx;
+    this.dialog.refreshTarget(req);
+    if (req.body.length > 0) this.remoteBody = req.body;
+    const reinvite: IncomingReinvite = {
+      request: req,
+      respond: (status, body) => {
+        if (tx.lastResponse && tx.lastResponse.status >= 200) return;
+        const res = createResponse(req, status, undefined, this.dialog.localTag);
+        for (const [k, v] of body?.headers ?? []) res.add(k, v);
+        if (body?.body !== undefined) res.setBody(body.body, body.contentType ?? 'application/sdp');
+        if (status >= 200 && status < 300) {
+          res.set('Contact', this.dialog.localContact);
+          this.send2xx(tx, res);
+        } else {
+          this.host.respond(tx, res);
+          if (status >= 200) this.inviteIn = undefined;
+        }
+      },
+    };
+    if (!this.handler.onReinvite) {
+      reinvite.respond(488);
+      return;
+    }
+    this.callHandler('onReinvite', () => this.handler.onReinvite!(reinvite));
+  }
+
+  private incomingNotify(req: SipRequest, tx: ServerTransaction): void {
+    let id = '';
+    try {
+      const ev = req.event;
+      if (!ev || ev.type !== 'refer') {
+        this.host.respond(tx, createResponse(req, 489));
+        return;
+      }
+      id = ev.id ?? '';
+    } catch (err) {
+      if (!(err instanceof SipParseError)) throw err;
+      this.host.respond(tx, createResponse(req, 400, 'Bad Event header'));
+      return;
+    }
+    const client = this.referClients.get(id) ?? (id ? undefined : this.referClients.get(''));
+    if (!client) {
+      // RFC 6665 §4.1.3: a NOTIFY for no subscription of ours → 481.
+      this.host.respond(tx, createResponse(req, 481));
+      return;
+    }
+    client.handleNotify(req, tx);
+  }
+
+  // ── ending ───────────────────────────────────────────────────────────────────
+
+  /** Ends the usage locally (no BYE): timers cleared, dialog unregistered, handler told once. */
+  end(reason: SessionEndReason): void {
+    if (this.state === 'terminated') return;
+    this.state = 'terminated';
+    this.dialog.state = 'terminated';
+    if (this.pending2xx) {
+      this.host.timers.clearTimeout(this.pending2xx.timer);
+      this.pending2xx = undefined;
+    }
+    if (this.retryTimer !== undefined) {
+      this.host.timers.clearTimeout(this.retryTimer);
+      this.retryTimer = undefined;
+    }
+    for (const c of new Set(this.referClients.values())) c.dispose();
+    this.referClients.clear();
+    for (const n of this.notifiers) n.dispose();
+    this.notifiers.clear();
+    this.host.unregisterDialog(this.dialog);
+    this.callHandler('onTerminated', () => this.handler.onTerminated?.(reason));
+  }
+
+  private callHandler(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.host.reportError(err, `invite-session.${where}`);
+    }
+  }
+}
+
+export function applyBody(msg: SipRequest | SipResponse, body?: Body): void {
+  if (!body) return;
+  for (const [k, v] of body.headers ?? []) msg.add(k, v);
+  if (body.body !== undefined) msg.setBody(body.body, body.contentType ?? 'application/sdp');
+}

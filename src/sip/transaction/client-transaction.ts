@@ -1,0 +1,66 @@
+/** The part every client transaction shares (RFC 3261 §17.1): the request, its destination, its TU. */
+import type { SipRequest, SipResponse } from '../message/message.js';
+import { Transaction, type TransactionContext } from './transaction.js';
+import { isReliable, type AnyTransaction, type ClientState, type ClientTransactionUser, type Destination } from './types.js';
+
+export abstract class ClientTransaction extends Transaction {
+  readonly request: SipRequest;
+  /** §17.1.1.2: the ACK for a non-2xx "MUST be sent to the same address, port, and transport". */
+  readonly dest: Destination;
+  readonly user: ClientTransactionUser;
+  abstract state: ClientState;
+
+  protected constructor(
+    id: string,
+    isInvite: boolean,
+    request: SipRequest,
+    dest: Destination,
+    user: ClientTransactionUser,
+    ctx: TransactionContext,
+  ) {
+    super(id, isInvite, isReliable(dest), ctx);
+    this.request = request;
+    this.dest = dest;
+    this.user = user;
+  }
+
+  /** The method of the request that created the transaction. */
+  get method(): string {
+    return this.request.method;
+  }
+
+  /** Sends the request and arms the first timers. Called once, by the layer, after registering. */
+  abstract start(): void;
+
+  /** A response matched to this transaction (§17.1.3). */
+  abstract receiveResponse(response: SipResponse): void;
+
+  /** §17.1.4: "inform the TU that a transport failure has occurred ... transition directly to Terminated". */
+  protected onSendError(err: Error): void {
+    if (this.isTerminated) return; // e.g. the ACK over TCP after Timer D = 0: the TU already has the final
+    this.callUser(() => this.user.onTransportError(err, this));
+    this.terminate();
+  }
+
+  protected passUp(response: SipResponse): void {
+    this.callUser(() => this.user.onResponse(response, this));
+  }
+
+  protected retransmitRequest(): void {
+    this.ctx.emit({ type: 'retransmission', method: this.request.method, tx: this });
+    this.transmit(this.request, this.dest);
+  }
+
+  protected setTerminatedState(): void {
+    this.state = 'Terminated';
+  }
+
+  protected notifyTerminated(): void {
+    const done = this.user.onTerminated;
+    if (done) this.callUser(() => done.call(this.user, this));
+  }
+
+  protected self(): AnyTransaction {
+    return this;
+  }
+}

@@ -1,0 +1,148 @@
+/**
+ * What all four transaction kinds share: named timers that are always cleared on termination,
+ * sends whose failures come back as a state-machine event, and TU calls that cannot throw into
+ * the layer. The state machines themselves live in the four subclasses.
+ */
+import type { SipMessage } from '../message/message.js';
+import type { TimerHandle, TimerHost } from '../timer.js';
+import type { TimerValues } from './settings.js';
+import type { AnyTransaction, Destination, TransactionEvent, TransactionWire } from './types.js';
+
+/** What a transaction needs from the layer that owns it. */
+export interface TransactionContext {
+  readonly wire: TransactionWire;
+  readonly timers: TimerHost;
+  readonly values: TimerValues;
+  emit(event: TransactionEvent): void;
+  /** Unregisters a transaction that reached Terminated (§17.1.1.2: "destroyed the instant it enters"). */
+  release(tx: AnyTransaction): void;
+}
+
+export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M';
+
+export abstract class Transaction {
+  /** The matching key (§17.1.3 / §17.2.3) under which the layer holds this transaction. */
+  readonly id: string;
+  readonly isInvite: boolean;
+  /** Not UDP: nothing is retransmitted and the wait timers D, I, J, K are zero. */
+  readonly reliable: boolean;
+  protected readonly ctx: TransactionContext;
+  private readonly armed = new Map<TimerName, TimerHandle>();
+  private ended = false;
+
+  protected constructor(id: string, isInvite: boolean, reliable: boolean, ctx: TransactionContext) {
+    this.id = id;
+    this.isInvite = isInvite;
+    this.reliable = reliable;
+    this.ctx = ctx;
+  }
+
+  get isTerminated(): boolean {
+    return this.ended;
+  }
+
+  /** Names of the timers currently armed (for tests and debugging). */
+  get armedTimers(): TimerName[] {
+    return [...this.armed.keys()];
+  }
+
+  // ── timers ─────────────────────────────────────────────────────────────────────
+
+  /** Arms (or re-arms) a timer. Its callback never throws out: a failure ends the transaction. */
+  protected startTimer(name: TimerName, ms: number, onFire: () => void): void {
+    if (this.ended) return;
+    this.stopTimer(name);
+    const handle = this.ctx.timers.setTimeout(() => {
+      this.armed.delete(name);
+      if (this.ended) return;
+      try {
+        onFire();
+      } catch (error) {
+        this.fail(error);
+      }
+    }, ms);
+    this.armed.set(name, handle);
+  }
+
+  /**
+   * A wait timer that is zero on reliable transports (D, I, J, K): with a zero value the
+   * transaction moves on at once rather than arming a timer for "now".
+   */
+  protected startWaitTimer(name: TimerName, ms: number, onFire: () => void): void {
+    if (this.ended) return;
+    if (ms <= 0) onFire();
+    else this.startTimer(name, ms, onFire);
+  }
+
+  protected stopTimer(name: TimerName): void {
+    const handle = this.armed.get(name);
+    if (handle === undefined) return;
+    this.armed.delete(name);
+    this.ctx.timers.clearTimeout(handle);
+  }
+
+  private stopAllTimers(): void {
+    for (const handle of this.armed.values()) this.ctx.timers.clearTimeout(handle);
+    this.armed.clear();
+  }
+
+  // ── sending ────────────────────────────────────────────────────────────────────
+
+  /**
+   * Passes a message to the transport. A failure, reported through the callback or thrown by the
+   * wire, becomes `onSendError` (§17.1.4, §17.2.4) — never an exception to whoever called us.
+   */
+  protected transmit(message: SipMessage, dest: Destination): void {
+    try {
+      this.ctx.wire.send(message, dest, (err) => {
+        if (!err) return;
+        try {
+          this.handleSendError(err);
+        } catch (error) {
+          this.fail(error);
+        }
+      });
+    } catch (error) {
+      this.handleSendError(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private handleSendError(err: Error): void {
+    this.ctx.emit({ type: 'transport-error', error: err, tx: this.self() });
+    this.onSendError(err);
+  }
+
+  /** The state machine's reaction to a failed send. */
+  protected abstract onSendError(err: Error): void;
+
+  // ── TU calls and termination ───────────────────────────────────────────────────
+
+  /** Calls into the TU; an exception is reported, not propagated (the machine must go on). */
+  protected callUser(fn: () => void): void {
+    try {
+      fn();
+    } catch (error) {
+      this.ctx.emit({ type: 'tu-error', error, tx: this.self() });
+    }
+  }
+
+  /** Enters Terminated: clears every timer, unregisters, tells the TU. Idempotent. */
+  terminate(): void {
+    if (this.ended) return;
+    this.ended = true;
+    this.setTerminatedState();
+    this.stopAllTimers();
+    this.ctx.release(this.self());
+    this.notifyTerminated();
+  }
+
+  protected abstract setTerminatedState(): void;
+  protected abstract notifyTerminated(): void;
+  protected abstract self(): AnyTransaction;
+
+  /** An internal error: report it and end the transaction so nothing leaks. */
+  protected fail(error: unknown): void {
+    this.ctx.emit({ type: 'internal-error', error, tx: this.self() });
+    this.terminate();
+  }
+}

@@ -1,0 +1,230 @@
+/**
+ * Two (or three) stacks talking over real loopback sockets: calls, CANCEL, rejection, REFER with
+ * NOTIFYs, OPTIONS, malformed input — and every transaction, dialog and timer released after.
+ * Timers are shortened (T1 = 10 ms) so that the RFC wait states end within the test.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { createSocket } from 'node:dgram';
+import { startSipEndpoint, type SipEndpoint } from '../../src/sip/stack/index.js';
+import { CountingTimers, realTimers } from '../../src/sip/timer.js';
+import type { SipRequest, SipResponse } from '../../src/sip/message/index.js';
+import { parseMessage } from '../../src/sip/message/index.js';
+import type { InviteSession } from '../../src/sip/dialog/invite-session.js';
+
+const FAST = { t1: 10, t2: 40, t4: 50, timerD: 300 };
+
+interface Peer { ep: SipEndpoint; timers: CountingTimers; uri: (user: string) => string; errors: unknown[] }
+
+async function peer(transport: 'udp' | 'tcp' = 'udp'): Promise<Peer> {
+  const timers = new CountingTimers(realTimers);
+  const errors: unknown[] = [];
+  const ep = await startSipEndpoint({
+    listeners: [{ transport: 'udp', address: '127.0.0.1', port: 0 }, { transport: 'tcp', address: '127.0.0.1', port: 0 }],
+    timers,
+    timerSettings: FAST,
+    onEvent: (e) => { if (e.type === 'internal-error') errors.push(e.error); },
+  });
+  const port = (t: string) => ep.bound.find((b) => b.transport === t)!.port;
+  return {
+    ep, timers, errors,
+    uri: (user) => `sip:${user}@127.0.0.1:${port(transport)}${transport === 'tcp' ? ';transport=tcp' : ''}`,
+  };
+}
+
+const peers: Peer[] = [];
+after(async () => { for (const p of peers) await p.ep.close(); });
+
+async function waitFor(cond: () => boolean, ms = 3000, what = 'condition'): Promise<void> {
+  const end = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+async function idle(...ps: Peer[]): Promise<void> {
+  await waitFor(() => ps.every((p) => {
+    const c = p.ep.stack.counts();
+    return c.transactions === 0 && c.dialogs === 0 && c.inviteServers === 0 && p.timers.armed === 0;
+  }), 5000, 'every transaction, dialog and timer to end');
+  for (const p of ps) assert.deepEqual(p.errors, []);
+}
+
+const SDP_A = 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\nm=audio 40000 RTP/AVP 0\r\n';
+const SDP_B = SDP_A.replace('40000', '40002');
+
+async function basicCall(transport: 'udp' | 'tcp') {
+  const a = await peer(transport); const b = await peer(transport); peers.push(a, b);
+  const seen: string[] = [];
+  let bSession: InviteSession | undefined;
+  b.ep.stack.onRequest('INVITE', (req, tx) => {
+    seen.push(`b:invite:${req.body.toString() === SDP_A}`);
+    const srv = b.ep.stack.inviteServer(req, tx);
+    srv.progress(180);
+    setTimeout(() => {
+      bSession = srv.accept({ body: SDP_B });
+      bSession!.handler = {
+        onAck: () => seen.push('b:ack'),
+        onBye: () => seen.push('b:bye'),
+      };
+    }, 20);
+  });
+  const req = a.ep.stack.createRequest('INVITE', b.uri('bob'), '<sip:alice@127.0.0.1>', `<${b.uri('bob')}>`);
+  req.setBody(SDP_A, 'application/sdp');
+  let aSession: InviteSession | undefined;
+  a.ep.stack.invite(req, {
+    onProgress: (res) => seen.push(`a:${res.status}`),
+    onAnswer: (res, session, seq) => {
+      seen.push(`a:200:${res.body.toString() === SDP_B}`);
+      aSession = session;
+      session.ack(seq);
+    },
+    onFailure: (status) => seen.push(`a:fail:${status}`),
+  });
+  await waitFor(() => seen.includes('b:ack'), 3000, 'ACK at b');
+  const byeStatus = await new Promise<number>((resolve) => aSession!.bye(resolve));
+  assert.equal(byeStatus, 200);
+  await waitFor(() => seen.includes('b:bye'));
+  assert.deepEqual(seen, ['b:invite:true', 'a:180', 'a:200:true', 'b:ack', 'b:bye']);
+  assert.equal(aSession!.state, 'terminated');
+  assert.equal(bSession!.state, 'terminated');
+  await idle(a, b);
+}
+
+test('UDP: INVITE, 180, 200 with SDP, ACK, BYE; everything released', () => basicCall('udp'));
+test('TCP: the same call over one reused connection', () => basicCall('tcp'));
+
+test('CANCEL after ringing: 487 to the INVITE, 200 to the CANCEL (§9)', async () => {
+  const a = await peer(); const b = await peer(); peers.push(a, b);
+  let cancelled = false;
+  b.ep.stack.onRequest('INVITE', (req, tx) => {
+    const srv = b.ep.stack.inviteServer(req, tx);
+    srv.onCancel = () => { cancelled = true; };
+    srv.progress(180);
+  });
+  const req = a.ep.stack.createRequest('INVITE', b.uri('bob'), '<sip:alice@127.0.0.1>', `<${b.uri('bob')}>`);
+  let failure = 0;
+  const client = a.ep.stack.invite(req, {
+    onProgress: () => client.cancel(),
+    onAnswer: () => assert.fail('must not be answered'),
+    onFailure: (status) => { failure = status; },
+  });
+  await waitFor(() => failure !== 0);
+  assert.equal(failure, 487);
+  assert.equal(cancelled, true);
+  await idle(a, b);
+});
+
+test('rejection: 486 reaches the UAC, the ACK is absorbed by the server transaction', async () => {
+  const a = await peer(); const b = await peer(); peers.push(a, b);
+  b.ep.stack.onRequest('INVITE', (req, tx) => b.ep.stack.inviteServer(req, tx).reject(486));
+  const req = a.ep.stack.createRequest('INVITE', b.uri('bob'), '<sip:alice@127.0.0.1>', `<${b.uri('bob')}>`);
+  let failure = 0;
+  a.ep.stack.invite(req, { onAnswer: () => assert.fail('no'), onFailure: (s) => { failure = s; } });
+  await waitFor(() => failure !== 0);
+  assert.equal(failure, 486);
+  await idle(a, b);
+});
+
+test('no handler: OPTIONS answered 200 with Allow; MESSAGE 405; unknown method 501', async () => {
+  const a = await peer(); const b = await peer(); peers.push(a, b);
+  const results: [number, SipResponse | undefined][] = [];
+  for (const m of ['OPTIONS', 'MESSAGE', 'FOOBAR']) {
+    const req = a.ep.stack.createRequest(m, b.uri('bob'), '<sip:alice@127.0.0.1>', `<${b.uri('bob')}>`);
+    await new Promise<void>((resolve) => a.ep.stack.request(req, (s, res) => { results.push([s, res]); resolve(); }));
+  }
+  assert.deepEqual(results.map((r) => r[0]), [200, 405, 501]);
+  assert.ok(results[0]![1]!.getAll('allow').includes('REFER'));
+  assert.ok(results[0]![1]!.getAll('allow').includes('INVITE'));
+  await idle(a, b);
+});
+
+test('in-dialog REFER: the referee calls the target and reports 100/180/200 in NOTIFYs', async () => {
+  const a = await peer(); const b = await peer(); const c = await peer(); peers.push(a, b, c);
+  // c answers any call after ringing.
+  c.ep.stack.onRequest('INVITE', (req, tx) => {
+    const srv = c.ep.stack.inviteServer(req, tx);
+    srv.progress(180);
+    setTimeout(() => { const s = srv.accept({ body: SDP_B }); if (s) s.handler = { onBye: () => {} }; }, 10);
+  });
+  // b answers a and executes REFERs by calling the Refer-To target.
+  let bToC: InviteSession | undefined;
+  b.ep.stack.onRequest('INVITE', (req, tx) => {
+    const srv = b.ep.stack.inviteServer(req, tx);
+    const session = srv.accept({ body: SDP_B })!;
+    session.handler = {
+      onRefer: (refer, _tx, accept) => {
+        const notifier = accept();
+        notifier.accept();
+        const target = refer.referTo!.uri;
+        const inv = b.ep.stack.createRequest('INVITE', target, '<sip:bob@127.0.0.1>', `<${target}>`);
+        b.ep.stack.invite(inv, {
+          onProgress: (res) => notifier.notify(res.status, res.reason),
+          onAnswer: (res, s, seq) => { s.ack(seq); bToC = s; notifier.notify(200, 'OK'); },
+          onFailure: (status) => notifier.notify(status, 'Failed'),
+        });
+      },
+    };
+  });
+  const req = a.ep.stack.createRequest('INVITE', b.uri('bob'), '<sip:alice@127.0.0.1>', `<${b.uri('bob')}>`);
+  req.setBody(SDP_A, 'application/sdp');
+  let aSession: InviteSession | undefined;
+  a.ep.stack.invite(req, { onAnswer: (_r, s, seq) => { s.ack(seq); aSession = s; }, onFailure: () => assert.fail('call failed') });
+  await waitFor(() => aSession !== undefined);
+  const progress: number[] = [];
+  let end: unknown;
+  aSession!.refer(c.uri('carol'), { notifyTimeoutMs: 2000, referredBy: '<sip:alice@127.0.0.1>' }, {
+    onProgress: (frag) => progress.push(frag?.status ?? -1),
+    onEnd: (e) => { end = e; },
+  });
+  await waitFor(() => end !== undefined);
+  assert.deepEqual(progress, [100, 180, 200]);
+  assert.deepEqual(end, { kind: 'final', status: 200, reason: 'OK' });
+  aSession!.bye();
+  bToC!.bye();
+  await idle(a, b, c);
+});
+
+test('out-of-dialog REFER: 202 creates the subscription, NOTIFYs come back', async () => {
+  const a = await peer(); const b = await peer(); peers.push(a, b);
+  b.ep.stack.onRequest('REFER', (req, tx) => {
+    const n = b.ep.stack.referNotifier(req, tx);
+    n.accept();
+    setTimeout(() => n.notify(180, 'Ringing'), 5);
+    setTimeout(() => n.notify(486, 'Busy Here'), 10);
+  });
+  const req = a.ep.stack.createRequest('REFER', b.uri('bob'), '<sip:app@127.0.0.1>', `<${b.uri('bob')}>`);
+  const progress: number[] = [];
+  let end: unknown;
+  a.ep.stack.refer(req, 'sip:carol@127.0.0.1', { notifyTimeoutMs: 2000 }, {
+    onProgress: (f) => progress.push(f?.status ?? -1),
+    onEnd: (e) => { end = e; },
+  });
+  await waitFor(() => end !== undefined);
+  assert.deepEqual(progress, [100, 180, 486]);
+  assert.deepEqual(end, { kind: 'final', status: 486, reason: 'Busy Here' });
+  await idle(a, b);
+});
+
+test('malformed request over UDP: 400 naming the defect; garbage is dropped and counted', async () => {
+  const b = await peer(); peers.push(b);
+  const port = b.ep.bound.find((x) => x.transport === 'udp')!.port;
+  const sock = createSocket('udp4');
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const answers: SipResponse[] = [];
+  sock.on('message', (d) => answers.push(parseMessage(d) as SipResponse));
+  const bad = [
+    `INVITE sip:bob@127.0.0.1:${port} SIP/2.0`,
+    `Via: SIP/2.0/UDP 127.0.0.1:${sock.address().port};branch=z9hG4bKbad1`,
+    'From: <sip:x@127.0.0.1>;tag=1', `To: <sip:bob@127.0.0.1:${port}>`, 'Call-ID: bad1', 'CSeq: 1 BYE',
+    'Max-Forwards: 70', 'Content-Length: 0', '', ''].join('\r\n');
+  sock.send(bad, port, '127.0.0.1');
+  sock.send(Buffer.from([0, 1, 2, 3, 255, 254]), port, '127.0.0.1');
+  await waitFor(() => answers.length === 1 && b.ep.stack.counters.parseErrors === 2);
+  assert.equal(answers[0]!.status, 400);
+  assert.match(answers[0]!.reason, /CSeq method/);
+  assert.equal(b.ep.stack.counters.dropped, 1);
+  sock.close();
+  await idle(b);
+});
