@@ -221,7 +221,10 @@ export class InviteSession implements DialogUsage {
     const req = this.dialog.createRequest('REFER');
     const client = new ReferClient(this.host, this.dialog, req, options, handler, () => {
       this.referClients.delete(client.eventId);
-      this.referClients.delete('');
+      if (this.referClients.get('') === client) this.referClients.delete('');
+      // RFC 6665 §4.5.2: the dialog lives as long as one of its usages; after a BYE the
+      // subscription kept it, and its end releases it.
+      if (this.state === 'terminated' && this.referClients.size === 0) this.host.unregisterDialog(this.dialog);
     });
     // RFC 3515 §2.4.6: the NOTIFYs carry Event: refer;id=<CSeq of the REFER>; a first REFER's may omit it.
     this.referClients.set(client.eventId, client);
@@ -233,6 +236,11 @@ export class InviteSession implements DialogUsage {
   // ── requests we receive ───────────────────────────────────────────────────────
 
   handleRequest(req: SipRequest, tx: ServerTransaction): void {
+    if (this.state === 'terminated' && req.method !== 'NOTIFY') {
+      // Only a surviving subscription keeps an ended session's dialog: nothing else is served.
+      this.host.respond(tx, createResponse(req, 481));
+      return;
+    }
     if (!this.dialog.acceptRemoteSeq(req)) {
       this.host.respond(tx, createResponse(req, 500, 'Server Internal Error (CSeq out of order)'));
       return;
@@ -348,11 +356,16 @@ export class InviteSession implements DialogUsage {
       this.host.timers.clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
     }
-    for (const c of new Set(this.referClients.values())) c.dispose();
-    this.referClients.clear();
     for (const n of this.notifiers) n.dispose();
     this.notifiers.clear();
-    this.host.unregisterDialog(this.dialog);
+    if (reason === 'remote-bye' && this.referClients.size > 0) {
+      // The peer hung up while a REFER subscription runs (RFC 6665 §4.5.2): its NOTIFYs still
+      // come in this dialog, so the dialog stays until the subscription ends.
+    } else {
+      for (const c of new Set(this.referClients.values())) c.dispose();
+      this.referClients.clear();
+      this.host.unregisterDialog(this.dialog);
+    }
     this.callHandler('onTerminated', () => this.handler.onTerminated?.(reason));
   }
 
