@@ -1,0 +1,116 @@
+/**
+ * The click-to-call engine: admits CallRequests, runs one CallSession each, publishes their
+ * events, hangs calls up on request, and answers the SIP requests that belong to no call
+ * (inbound INVITE → 403, compatibility.md). It knows no trigger: the APIs hand it CallRequests.
+ */
+import { createResponse } from '../sip/message/index.js';
+import type { SipStack } from '../sip/stack/index.js';
+import type { TimerHost } from '../sip/timer.js';
+import { AdmissionControl, type AdmissionPolicy } from './admission.js';
+import type { CallEvent } from './events.js';
+import type { EventPublisher } from './publisher.js';
+import type { CallRequest } from './request.js';
+import { CallSession } from './session.js';
+
+export interface EngineOptions {
+  stack: SipStack;
+  timers: TimerHost;
+  publisher: EventPublisher;
+  identity: string;
+  ownAddress: string;
+  policy: AdmissionPolicy;
+  now?: () => number;
+  reportError(err: unknown, where: string): void;
+}
+
+export type StartResult =
+  | { ok: true; session: CallSession }
+  | { ok: false; status: number; text: string; reason: string };
+
+export type HangupResult = 'ok' | 'not-found' | 'ended';
+
+export class CallEngine {
+  private readonly calls = new Map<string, CallSession>();
+  private readonly admission: AdmissionControl;
+  private draining = false;
+  /** Calls started, and ended, since start (for metrics and tests). */
+  readonly totals = { started: 0, refused: 0, finished: 0 };
+
+  constructor(private readonly opts: EngineOptions) {
+    this.admission = new AdmissionControl(opts.policy, opts.now ?? Date.now);
+    opts.stack.onRequest('INVITE', (req, tx) => {
+      // An INVITE outside any click-to-call (compatibility.md): refused.
+      opts.stack.respond(tx, createResponse(req, 403, 'Forbidden (click-to-call server)', opts.stack.newTag()));
+    });
+  }
+
+  /** Starts a call; a refusal is published as a `refused` event and returned. */
+  start(request: CallRequest): StartResult {
+    if (this.draining) return this.refuse(request, 503, 'draining', 'Refused: server is shutting down');
+    if (request.mode === 'ood-refer') {
+      return this.refuse(request, 501, 'mode-unavailable', 'Refused: mode ood-refer is not available yet');
+    }
+    const admitted = this.admission.admit(request);
+    if (!admitted.ok) return this.refuse(request, admitted.status, admitted.reason, admitted.text);
+    const session = new CallSession({
+      stack: this.opts.stack,
+      timers: this.opts.timers,
+      identity: this.opts.identity,
+      ownAddress: this.opts.ownAddress,
+      publish: (e) => this.opts.publisher.publish(e),
+      finished: (s) => this.finished(s),
+      reportError: (err, where) => this.opts.reportError(err, where),
+    }, request);
+    this.calls.set(request.id, session);
+    this.totals.started++;
+    session.start();
+    return { ok: true, session };
+  }
+
+  hangup(id: string): HangupResult {
+    const s = this.calls.get(id);
+    if (!s) return 'not-found';
+    if (s.state === 'ended') return 'ended';
+    s.hangup();
+    return 'ok';
+  }
+
+  get(id: string): CallSession | undefined {
+    return this.calls.get(id);
+  }
+
+  get activeCalls(): number {
+    return this.calls.size;
+  }
+
+  /** Stop taking calls (SIGTERM); `endAll` hangs up what is left after the drain time. */
+  drain(): void {
+    this.draining = true;
+  }
+
+  endAll(): void {
+    for (const s of [...this.calls.values()]) s.hangup('shutdown');
+  }
+
+  private finished(s: CallSession): void {
+    if (this.calls.get(s.id) === s) {
+      this.calls.delete(s.id);
+      this.admission.release(s.request);
+      this.totals.finished++;
+    }
+  }
+
+  private refuse(request: CallRequest, status: number, reason: string, text: string): StartResult {
+    this.totals.refused++;
+    const event: CallEvent = {
+      callId: request.id, seq: 1, time: Date.now(), kind: 'refused', leg: undefined, code: status, text, reason, final: true,
+      translatedInitiator: request.initiator, translatedDestination: request.destination,
+    };
+    try {
+      this.opts.publisher.publish(event);
+    } catch (err) {
+      this.opts.reportError(err, 'publish');
+    }
+    return { ok: false, status, text, reason };
+  }
+}

@@ -1,0 +1,117 @@
+/**
+ * One outgoing call leg: INVITE → ringing → answered → ended, or failed with one status code
+ * (486 busy, 487 cancelled, 408 no answer — our ring timeout, 603 declined, 5xx/6xx as received,
+ * 503 on transport failure). A 2xx that crosses our CANCEL is acknowledged and hung up (§9.1).
+ */
+import type { SipRequest, SipResponse } from '../sip/message/index.js';
+import type { SipStack } from '../sip/stack/index.js';
+import type { InviteClient } from '../sip/dialog/invite-client.js';
+import type { InviteSession, SessionEndReason } from '../sip/dialog/invite-session.js';
+import type { TimerHandle, TimerHost } from '../sip/timer.js';
+
+export type LegState = 'calling' | 'ringing' | 'answered' | 'failed' | 'ended';
+
+export interface LegHandler {
+  /** The first 180/183 (once). */
+  onRinging(res: SipResponse): void;
+  /** The 2xx: the session exists; the owner sends the ACK with `session.ack(seq, body?)`. */
+  onAnswered(res: SipResponse, session: InviteSession, seq: number): void;
+  onFailed(code: number, res?: SipResponse): void;
+  /** After `onAnswered`: the session ended (either side's BYE, or ours). */
+  onEnded(reason: SessionEndReason): void;
+}
+
+export class OutgoingLeg {
+  state: LegState = 'calling';
+  session: InviteSession | undefined;
+  private client: InviteClient | undefined;
+  private ringTimer: TimerHandle | undefined;
+  /** Set when we CANCEL: the status to report instead of the 487 the phone will send. */
+  private cancelCode: number | undefined;
+
+  constructor(
+    private readonly stack: SipStack,
+    private readonly timers: TimerHost,
+    readonly request: SipRequest,
+    private readonly ringTimeoutMs: number,
+    private readonly handler: LegHandler,
+  ) {}
+
+  start(): void {
+    this.ringTimer = this.timers.setTimeout(() => {
+      this.ringTimer = undefined;
+      this.cancel(408);
+    }, this.ringTimeoutMs);
+    this.client = this.stack.invite(this.request, {
+      onProgress: (res) => {
+        if (this.state !== 'calling' || res.status < 180) return;
+        this.state = 'ringing';
+        this.handler.onRinging(res);
+      },
+      onAnswer: (res, session, seq) => {
+        this.clearRingTimer();
+        if (this.cancelCode !== undefined || this.state === 'failed' || this.state === 'ended') {
+          // §9.1 / §15: the 2xx crossed our CANCEL (or we gave up): acknowledge, then hang up.
+          session.ack(seq, this.request.body.length === 0 && res.body.length > 0 ? { body: emptyAnswerFor(res) } : undefined);
+          session.bye();
+          if (this.state !== 'failed' && this.state !== 'ended') this.fail(this.cancelCode ?? 487);
+          return;
+        }
+        this.state = 'answered';
+        this.session = session;
+        session.handler.onTerminated = (reason) => {
+          if (this.state === 'answered') {
+            this.state = 'ended';
+            this.handler.onEnded(reason);
+          }
+        };
+        this.handler.onAnswered(res, session, seq);
+      },
+      onFailure: (status, res) => {
+        this.clearRingTimer();
+        if (this.state === 'failed' || this.state === 'ended' || this.state === 'answered') return;
+        this.fail(this.cancelCode ?? status, res);
+      },
+    });
+  }
+
+  /** CANCEL a leg that has not answered; the failure is reported with `code` (487 by default). */
+  cancel(code = 487): void {
+    if (this.state !== 'calling' && this.state !== 'ringing') return;
+    this.cancelCode ??= code;
+    this.client?.cancel();
+  }
+
+  /** Ends the leg however far it got: CANCEL before the answer, BYE after. */
+  hangup(code = 487): void {
+    if (this.state === 'answered') {
+      this.state = 'ended';
+      this.session?.bye();
+      return;
+    }
+    this.cancel(code);
+  }
+
+  private fail(code: number, res?: SipResponse): void {
+    this.state = 'failed';
+    this.handler.onFailed(code, res);
+  }
+
+  private clearRingTimer(): void {
+    if (this.ringTimer !== undefined) {
+      this.timers.clearTimeout(this.ringTimer);
+      this.ringTimer = undefined;
+    }
+  }
+
+  dispose(): void {
+    this.clearRingTimer();
+  }
+}
+
+/** A body that answers an unwanted late-offer 2xx just enough to be able to hang it up. */
+function emptyAnswerFor(res: SipResponse): string {
+  const lines = res.body.toString().split(/\r?\n/);
+  const media = lines.filter((l) => l.startsWith('m=')).map((l) => l.replace(/^m=(\S+) \d+/, 'm=$1 0'));
+  return ['v=0', 'o=clicktocall 1 1 IN IP4 0.0.0.0', 's=-', 'c=IN IP4 0.0.0.0', 't=0 0', ...media, ''].join('\r\n');
+}

@@ -1,0 +1,363 @@
+/**
+ * One click-to-call (architecture.md "Session"): calls the initiator, then connects the
+ * destination by REFER (the phone dials; we leave) or by anchoring (RFC 3725 flow I: we call the
+ * destination without SDP and swap the offers), falls back from REFER to anchoring, and ends
+ * in exactly one final event. Every leg, dialog and timer it made is released when it ends.
+ */
+import type { SipResponse } from '../sip/message/index.js';
+import type { SipStack } from '../sip/stack/index.js';
+import type { InviteSession } from '../sip/dialog/invite-session.js';
+import type { ReferEnd } from '../sip/dialog/refer-client.js';
+import type { TimerHandle, TimerHost } from '../sip/timer.js';
+import { holdAnswer, holdOffer } from '../sdp/hold.js';
+import { type CallEvent, type CallEventKind, type LegName, TEXT } from './events.js';
+import { OutgoingLeg } from './leg.js';
+import { type CallRequest, userOf } from './request.js';
+
+export interface SessionContext {
+  stack: SipStack;
+  timers: TimerHost;
+  /** ClickToCallIdentity: our From towards the initiator and our Referred-By. */
+  identity: string;
+  /** Our address for SDP origin lines and the `inactive` hold offer. */
+  ownAddress: string;
+  publish(event: CallEvent): void;
+  finished(session: CallSession): void;
+  reportError(err: unknown, where: string): void;
+}
+
+export type SessionState =
+  | 'calling-initiator'
+  | 'referring'
+  | 'calling-destination'
+  | 'connected'
+  | 'ended';
+
+export class CallSession {
+  state: SessionState = 'calling-initiator';
+  /** True once the final event (connected, failed, refused) went out. */
+  finalSent = false;
+  private seq = 0;
+  private initiatorLeg: OutgoingLeg;
+  private destinationLeg: OutgoingLeg | undefined;
+  private initiator: InviteSession | undefined;
+  private destination: InviteSession | undefined;
+  private destinationRinging = false;
+  private maxTimer: TimerHandle | undefined;
+  /** 491 back-off before trying the REFER again. */
+  private referRetryTimer: TimerHandle | undefined;
+  /** Refer-Sub: false accepted: how long we wait for the phone to leave (its success signal). */
+  private noSubscriptionTimer: TimerHandle | undefined;
+  private done = false;
+  private connectedSent = false;
+
+  constructor(
+    private readonly ctx: SessionContext,
+    readonly request: CallRequest,
+  ) {
+    const opts = request.options;
+    const display = opts.callerId ?? `Click-To-Call: ${userOf(request.destination)}`;
+    const invite = ctx.stack.createRequest(
+      'INVITE', request.initiator, `"${display.replace(/["\\]/g, '')}" <${ctx.identity}>`, `<${request.initiator}>`,
+    );
+    if (opts.holdOffer !== 'none') invite.setBody(holdOffer(opts.holdOffer, ctx.ownAddress), 'application/sdp');
+    this.initiatorLeg = new OutgoingLeg(ctx.stack, ctx.timers, invite, opts.ringTimeoutMs, {
+      onRinging: () => this.event('ringing', 'initiator', 180, TEXT.ringingInitiator),
+      onAnswered: (res, session, seq) => this.initiatorAnswered(res, session, seq),
+      onFailed: (code) => {
+        this.fail('initiator', code, 'initiator-failed');
+        this.finish();
+      },
+      onEnded: () => this.initiatorEnded(),
+    });
+  }
+
+  get id(): string {
+    return this.request.id;
+  }
+
+  start(): void {
+    this.event('initiated', undefined, 100, TEXT.inProgress, {
+      translatedInitiator: this.request.initiator,
+      translatedDestination: this.request.destination,
+    });
+    this.guard('start', () => this.initiatorLeg.start());
+  }
+
+  /** API hang-up: CANCEL or BYE whatever is up. */
+  hangup(reason = 'hangup'): void {
+    if (this.done) return;
+    this.guard('hangup', () => {
+      if (!this.finalSent) {
+        const leg: LegName = this.state === 'calling-initiator' ? 'initiator' : 'destination';
+        this.fail(leg, 487, reason);
+      }
+      this.endAll(reason);
+    });
+  }
+
+  // ── initiator leg ──────────────────────────────────────────────────────────────
+
+  private initiatorAnswered(res: SipResponse, session: InviteSession, seq: number): void {
+    this.initiator = session;
+    // Late offer (no SDP in our INVITE): the phone offered in its 2xx; we answer on hold in the ACK.
+    if (this.request.options.holdOffer === 'none' && res.body.length > 0) {
+      session.ack(seq, { body: holdAnswer(res.body, this.ctx.ownAddress), contentType: 'application/sdp' });
+    } else {
+      session.ack(seq);
+    }
+    this.event('answered', 'initiator', 200, TEXT.connectedInitiator);
+    if (this.done) return;
+    const mode = this.request.mode;
+    if (mode === 'anchored') {
+      this.callDestination();
+      return;
+    }
+    // decisions.md §6: a 2xx whose Allow lacks REFER → anchor; no Allow at all → try REFER.
+    const allow = res.allow;
+    if (allow !== undefined && !allow.includes('REFER')) {
+      this.event('fallback', undefined, 100, 'Phone does not allow REFER: anchoring the call', { reason: 'refer-not-allowed' });
+      this.callDestination();
+      return;
+    }
+    this.refer();
+  }
+
+  private initiatorEnded(): void {
+    if (this.done) return;
+    switch (this.state) {
+      case 'referring':
+        // The phone ended its call with us; the REFER subscription (if any) still reports the
+        // outcome. With no subscription (Refer-Sub: false) the hang-up is the success signal.
+        if (this.noSubscriptionTimer !== undefined) {
+          this.ctx.timers.clearTimeout(this.noSubscriptionTimer);
+          this.noSubscriptionTimer = undefined;
+          this.connected();
+          this.endAll('referred');
+        }
+        return;
+      case 'calling-destination':
+        this.fail('destination', 487, 'initiator-hung-up');
+        this.endAll();
+        return;
+      case 'connected':
+        this.endAll('initiator-hung-up');
+        return;
+      default:
+        this.finish();
+    }
+  }
+
+  // ── REFER mode ────────────────────────────────────────────────────────────────
+
+  private refer(retries = 0): void {
+    const session = this.initiator;
+    if (!session) return;
+    this.state = 'referring';
+    const timeout = this.request.options.referNotifyTimeoutMs;
+    session.refer(this.request.destination, { referredBy: `<${this.ctx.identity}>`, notifyTimeoutMs: timeout }, {
+      onProgress: (frag) => {
+        if (frag && frag.status >= 180 && frag.status < 200) this.destinationRings();
+      },
+      onEnd: (end) => this.guard('refer-end', () => this.referEnded(end, retries)),
+    });
+  }
+
+  private referEnded(end: ReferEnd, retries: number): void {
+    if (this.done || this.state !== 'referring') return;
+    switch (end.kind) {
+      case 'final':
+        if (end.status < 300) this.connected();
+        else this.fail('destination', end.status, 'refer-target-failed');
+        this.endAll('referred');
+        return;
+      case 'rejected': {
+        const code = end.status;
+        if (code === 491 && retries < 2) {
+          // §14.1-style back-off before trying the REFER again.
+          this.referRetryTimer = this.ctx.timers.setTimeout(() => {
+            this.referRetryTimer = undefined;
+            this.refer(retries + 1);
+          }, 2100 + Math.floor(Math.random() * 1900));
+          return;
+        }
+        if (code === 481 || code === 408) {
+          // decisions.md §6: the dialog is gone; nothing left to anchor.
+          this.fail('destination', code, 'refer-dialog-gone');
+          this.finish();
+          return;
+        }
+        this.event('fallback', undefined, 100, `REFER refused (${code}): anchoring the call`, { reason: 'refer-refused' });
+        this.callDestination();
+        return;
+      }
+      case 'no-subscription':
+        // RFC 4488: no NOTIFYs will come. Success is the phone ending its call with us (it moved
+        // to the destination); failure is this timer running out.
+        this.noSubscriptionTimer = this.ctx.timers.setTimeout(() => {
+          this.noSubscriptionTimer = undefined;
+          this.fail('destination', 408, 'refer-no-outcome');
+          this.finish();
+        }, this.request.options.referNotifyTimeoutMs);
+        return;
+      case 'timeout':
+      case 'terminated-without-final':
+        this.fail('destination', 408, end.kind === 'timeout' ? 'refer-notify-timeout' : 'refer-no-final-status');
+        this.finish();
+        return;
+      case 'disposed':
+        this.finish();
+        return;
+    }
+  }
+
+  // ── anchored mode (RFC 3725 flow I) ───────────────────────────────────────────
+
+  private callDestination(): void {
+    if (this.done) return;
+    this.state = 'calling-destination';
+    const req = this.request;
+    // decisions.md §6: the destination sees the initiator's address as From.
+    const invite = this.ctx.stack.createRequest('INVITE', req.destination, `<${req.initiator}>`, `<${req.destination}>`);
+    this.destinationLeg = new OutgoingLeg(this.ctx.stack, this.ctx.timers, invite, req.options.ringTimeoutMs, {
+      onRinging: () => this.destinationRings(),
+      onAnswered: (res, session, seq) => this.guard('destination-answered', () => this.destinationAnswered(res, session, seq)),
+      onFailed: (code) => {
+        this.fail('destination', code, 'destination-failed');
+        this.endAll();
+      },
+      onEnded: () => this.endAll('destination-hung-up'),
+    });
+    this.destinationLeg.start();
+  }
+
+  private destinationAnswered(res: SipResponse, session: InviteSession, seq: number): void {
+    this.destination = session;
+    const initiator = this.initiator;
+    if (res.body.length === 0 || !initiator || initiator.state === 'terminated') {
+      // We offered nothing, so the 2xx must carry the offer (RFC 3264 §5 / RFC 3261 §13.2.1).
+      session.ack(seq);
+      this.fail('destination', initiator && initiator.state !== 'terminated' ? 488 : 487, 'no-offer-from-destination');
+      this.endAll();
+      return;
+    }
+    const offer = res.body;
+    const contentType = res.get('content-type') ?? 'application/sdp';
+    // Flow I step 3–5: the destination's offer to the initiator in a re-INVITE, its answer in
+    // the destination's ACK — each phone ends up holding the other's media address.
+    initiator.reinvite({ body: offer, contentType }, {
+      onAnswer: (answer, ack) => {
+        ack();
+        session.ack(seq, { body: answer.body, contentType: answer.get('content-type') ?? 'application/sdp' });
+        this.connected();
+        this.state = 'connected';
+        this.relayReinvites();
+        this.maxTimer = this.ctx.timers.setTimeout(() => {
+          this.maxTimer = undefined;
+          this.endAll('max-duration');
+        }, this.request.options.maxDurationMs);
+      },
+      onFailure: (code) => {
+        session.ack(seq, { body: holdAnswer(offer, this.ctx.ownAddress), contentType: 'application/sdp' });
+        this.fail('destination', code, 'initiator-reinvite-failed');
+        this.endAll();
+      },
+    });
+  }
+
+  /** After connecting, a re-INVITE from either phone (hold, codec change) goes to the other one. */
+  private relayReinvites(): void {
+    const a = this.initiator;
+    const b = this.destination;
+    if (!a || !b) return;
+    for (const [from, to] of [[a, b], [b, a]] as const) {
+      from.handler.onReinvite = (incoming) => {
+        const body = incoming.request.body;
+        if (body.length === 0) {
+          // Offerless re-INVITE (a session refresh): offer what the other phone last gave us.
+          incoming.respond(200, to.remoteBody ? { body: to.remoteBody, contentType: 'application/sdp' } : undefined);
+          return;
+        }
+        to.reinvite({ body, contentType: incoming.request.get('content-type') ?? 'application/sdp' }, {
+          onAnswer: (answer, ack) => {
+            ack();
+            incoming.respond(200, { body: answer.body, contentType: answer.get('content-type') ?? 'application/sdp' });
+          },
+          onFailure: (code) => incoming.respond(code >= 400 && code < 700 ? code : 500),
+        });
+      };
+    }
+  }
+
+  // ── events and ending ─────────────────────────────────────────────────────────
+
+  private destinationRings(): void {
+    if (this.destinationRinging) return;
+    this.destinationRinging = true;
+    this.event('ringing', 'destination', 180, TEXT.ringingDestination);
+  }
+
+  private connected(): void {
+    this.connectedSent = true;
+    this.event('connected', 'destination', 200, TEXT.connectedDestination);
+  }
+
+  private fail(leg: LegName, code: number, reason: string): void {
+    if (this.finalSent) return;
+    this.event('failed', leg, code, leg === 'initiator' ? TEXT.failedInitiator : TEXT.failedDestination, { reason });
+  }
+
+  /** The session is over for us (REFER mode: we leave the call, BYE unless the phone did). */
+  private finish(): void {
+    this.endAll('ended');
+  }
+
+  /**
+   * Ends every leg and timer. A call that connected gets its `completed` event here (REFER mode:
+   * reason `referred`, the server left; anchored: who hung up), so that every session ends with
+   * exactly one of failed / refused / completed.
+   */
+  private endAll(reason = 'ended'): void {
+    if (this.done) return;
+    this.done = true;
+    this.state = 'ended';
+    if (this.connectedSent) this.event('completed', undefined, 200, 'Call ended', { reason });
+    for (const t of [this.maxTimer, this.referRetryTimer, this.noSubscriptionTimer]) {
+      if (t !== undefined) this.ctx.timers.clearTimeout(t);
+    }
+    this.maxTimer = undefined;
+    this.referRetryTimer = undefined;
+    this.noSubscriptionTimer = undefined;
+    this.initiatorLeg.dispose();
+    this.destinationLeg?.dispose();
+    this.initiatorLeg.hangup();
+    this.destinationLeg?.hangup();
+    this.ctx.finished(this);
+  }
+
+  private event(kind: CallEventKind, leg: LegName | undefined, code: number, text: string, extra?: Partial<CallEvent>): void {
+    const final = kind === 'connected' || kind === 'failed' || kind === 'refused';
+    if (final) {
+      if (this.finalSent) return;
+      this.finalSent = true;
+    }
+    const event: CallEvent = {
+      callId: this.request.id, seq: ++this.seq, time: Date.now(), kind, leg, code, text, final, ...extra,
+    };
+    try {
+      this.ctx.publish(event);
+    } catch (err) {
+      this.ctx.reportError(err, 'publish');
+    }
+  }
+
+  private guard(where: string, fn: () => void): void {
+    try {
+      fn();
+    } catch (err) {
+      this.ctx.reportError(err, `session.${where}`);
+      this.fail(this.state === 'calling-initiator' ? 'initiator' : 'destination', 500, 'internal-error');
+      this.endAll();
+    }
+  }
+}

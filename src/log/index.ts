@@ -1,0 +1,6 @@
+export { LOG_LEVELS, toPinoLevel, parseLogLevel, legacyLevelName } from './levels.js';
+export { createLogger, type CreateLoggerOptions, type LogHandle } from './logger.js';
+export { RotatingFileDestination, type RotatingFileOptions } from './rotating-file.js';
+export { sipMessageLogger, redactSipCredentials, type SipMessageLogFn, type SipTraceOptions } from './sip-trace.js';
+export { formatPrettyLine, formatClock, createPrettyStream } from './pretty.js';
+export { REDACT_PATHS, REDACTED } from './redact.js';

@@ -1,0 +1,208 @@
+/**
+ * The composition root: builds every part from the configuration and wires the subscribers
+ * (architecture.md). No module-level state: two servers can run in one process (tests do).
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { randomUUID } from 'node:crypto';
+import type { Config } from './config/index.js';
+import { cidrListContains, listenAddressesFor, tlsFilesFor } from './config/index.js';
+import { startSipEndpoint, type SipEndpoint } from './sip/stack/index.js';
+import { realTimers, type TimerHost } from './sip/timer.js';
+import type { ListenerSpec, TlsSettings } from './sip/transport/index.js';
+import { ServerLocator, createDnsResolver } from './sip/resolve/index.js';
+import type { Destination } from './sip/transaction/index.js';
+import { EventPublisher } from './call/publisher.js';
+import { CallEngine } from './call/engine.js';
+import type { CallOptions, PrepareContext } from './call/request.js';
+import type { CallDeps } from './api/calls.js';
+import { XmlServer } from './api/xml/index.js';
+import { xmlHandler } from './api/xml/bridge.js';
+
+export interface Logger {
+  trace(obj: object | string, msg?: string): void;
+  debug(obj: object | string, msg?: string): void;
+  info(obj: object | string, msg?: string): void;
+  warn(obj: object | string, msg?: string): void;
+  error(obj: object | string, msg?: string): void;
+  isLevelEnabled?(level: string): boolean;
+}
+
+export interface ServerDeps {
+  logger: Logger;
+  timers?: TimerHost;
+  /** Working directory for reSIProcate-style TLS file names. */
+  cwd?: string;
+  /** STACK log level: every SIP message in and out. */
+  sipTrace?: (direction: 'in' | 'out', data: Buffer, transport: string, remote: { address: string; port: number }) => void;
+}
+
+export interface RunningServer {
+  readyLine: string;
+  sip: SipEndpoint;
+  engine: CallEngine;
+  publisher: EventPublisher;
+  xml: XmlServer | undefined;
+  counters: { internalErrors: number };
+  /** Stop taking calls, let active ones end within `drainMs`, hang up the rest, release everything. */
+  shutdown(drainMs?: number): Promise<void>;
+}
+
+export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
+  const log = deps.logger;
+  const timers = deps.timers ?? realTimers;
+  const counters = { internalErrors: 0 };
+  const internalError = (err: unknown, where: string) => {
+    counters.internalErrors++;
+    log.error({ err, where }, 'internal error');
+  };
+
+  // ── SIP ──
+  const bindAll = config.ipAddress === undefined;
+  const sipHosts = bindAll ? ['0.0.0.0', '::'] : [config.ipAddress!];
+  const listeners: ListenerSpec[] = [];
+  for (const address of sipHosts) {
+    listeners.push({ transport: 'udp', address, port: config.udpTcpPort }, { transport: 'tcp', address, port: config.udpTcpPort });
+  }
+  const tls = loadTls(config, deps.cwd ?? process.cwd(), log);
+  if (tls && config.tlsPort !== 0) for (const address of sipHosts) listeners.push({ transport: 'tls', address, port: config.tlsPort });
+  const advertised = bindAll ? firstExternalAddress() : config.ipAddress!;
+  const locator = new ServerLocator({
+    resolver: createDnsResolver(config.dnsServers.length ? [...config.dnsServers] : undefined, 4000),
+    transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'],
+    timeoutMs: 4000,
+  });
+  const sip = await startSipEndpoint({
+    listeners,
+    tls: tls ?? undefined,
+    timers,
+    timerSettings: { t1: config.sipT1, t2: config.sipT2, t4: config.sipT4 },
+    limits: {
+      maxMessageSize: config.sipMaxMessageSize,
+      maxHeaders: config.sipMaxHeaders,
+      maxConnectionsPerSource: config.sipMaxConnectionsPerSource,
+      idleTimeoutMs: config.sipIdleTimeout * 1000,
+      readTimeoutMs: config.sipReadTimeout * 1000,
+      keepAliveIntervalMs: config.keepAlives ? config.keepAliveInterval * 1000 : 0,
+    },
+    locate: async (uri) => {
+      const targets = await locator.locate({
+        host: uri.host, port: uri.port, transport: uri.transport as Destination['transport'] | undefined,
+        secure: uri.secure, maddr: uri.params.get('maddr') ?? undefined,
+      });
+      return targets.map((t) => ({ transport: t.transport, address: t.address, port: t.port, servername: uri.host }));
+    },
+    outboundProxy: config.outboundProxy,
+    advertisedAddress: advertised,
+    contactUser: 'clicktocall',
+    userAgent: 'clicktocall',
+    observer: deps.sipTrace,
+    onEvent: (e) => {
+      if (e.type === 'internal-error') internalError(e.error, `sip ${e.where}`);
+      else if (e.type === 'parse-error') log.debug({ reason: e.reason, remote: e.remote, answered: e.answered }, 'malformed SIP message');
+    },
+    onTransportError: (e) => {
+      if (e.code === 'handler-threw' || e.code === 'internal') internalError(e, 'sip transport');
+      else log.debug({ code: e.code, remote: e.remote }, e.message);
+    },
+  });
+  const udp = sip.bound.find((b) => b.transport === 'udp');
+  const identity = config.clickToCallIdentity ?? `sip:clicktocall@${hostText(advertised)}:${udp?.port ?? config.udpTcpPort}`;
+
+  // ── engine ──
+  const publisher = new EventPublisher((err) => internalError(err, 'event subscriber'));
+  publisher.subscribe((e) => log.info({ callId: e.callId, kind: e.kind, leg: e.leg, code: e.code, reason: e.reason }, e.text));
+  const engine = new CallEngine({
+    stack: sip.stack,
+    timers,
+    publisher,
+    identity,
+    ownAddress: advertised,
+    policy: config,
+    reportError: internalError,
+  });
+  const defaults: CallOptions = {
+    ringTimeoutMs: config.ringTimeout * 1000,
+    maxDurationMs: config.maxCallDuration * 1000,
+    holdOffer: config.holdOffer,
+    referNotifyTimeoutMs: config.referNotifyTimeout * 1000,
+  };
+  const prepare: PrepareContext = { rules: config.translationRules, defaultMode: config.defaultMode, defaults, newId: randomUUID };
+  const calls: CallDeps = { engine, publisher, prepare };
+
+  // ── triggers ──
+  let xml: XmlServer | undefined;
+  const xmlBound: string[] = [];
+  if (config.xmlRpcPort !== 0) {
+    xml = new XmlServer({
+      hosts: listenAddressesFor(config, 'xml'),
+      port: config.xmlRpcPort,
+      maxDocumentSize: config.xmlMaxDocumentSize,
+      maxOpenRequestsPerConnection: config.xmlMaxRequestsPerConnection,
+      allowFrom: config.xmlAllowFrom.length ? (a) => cidrListContains(config.xmlAllowFrom, a) : undefined,
+      secret: config.xmlSecret,
+      logger: { debug: (o, m) => log.debug(o, m), info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) },
+      onInternalError: (err) => internalError(err, 'xml'),
+    }, xmlHandler(calls));
+    for (const a of await xml.listen()) xmlBound.push(hostPort(a.address, a.port));
+  }
+
+  const readyLine = [
+    'ready',
+    `sip=${sip.bound.map((b) => `${b.transport}:${hostPort(b.address, b.port)}`).join(',')}`,
+    `xml=${xmlBound.join(',') || 'off'}`,
+    `identity=${identity}`,
+  ].join(' ');
+
+  let stopping: Promise<void> | undefined;
+  return {
+    readyLine, sip, engine, publisher, xml, counters,
+    shutdown(drainMs = config.drainTimeout * 1000) {
+      stopping ??= (async () => {
+        engine.drain();
+        const end = Date.now() + drainMs;
+        while (engine.activeCalls > 0 && Date.now() < end) await sleep(50);
+        engine.endAll();
+        // Let the BYEs and CANCELs go out and be answered (bounded).
+        const byeEnd = Date.now() + 2000;
+        while (sip.stack.counts().transactions > 0 && Date.now() < byeEnd) await sleep(20);
+        await xml?.close();
+        await sip.close();
+      })();
+      return stopping;
+    },
+  };
+}
+
+function loadTls(config: Config, cwd: string, log: Logger): TlsSettings | undefined {
+  if (config.tlsPort === 0) return undefined;
+  const files = tlsFilesFor(config);
+  const at = (p: string) => (p.startsWith('/') ? p : `${cwd}/${p}`);
+  const cert = at(files.certificate);
+  const key = at(files.privateKey);
+  if (!existsSync(cert) || !existsSync(key)) {
+    if (files.explicit) throw new Error(`TLS: certificate ${cert} or key ${key} not found (TLSCertificate/TLSPrivateKey)`);
+    log.info({ cert, key }, 'TLS transport off: no certificate/key files for the TLS domain');
+    return undefined;
+  }
+  return { cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.2' };
+}
+
+function firstExternalAddress(): string {
+  for (const list of Object.values(networkInterfaces())) {
+    for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+function hostText(address: string): string {
+  return address.includes(':') ? `[${address}]` : address;
+}
+
+function hostPort(address: string, port: number): string {
+  return `${hostText(address)}:${port}`;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
