@@ -93,6 +93,19 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       return targets.map((t) => ({ transport: t.transport, address: t.address, port: t.port, servername: uri.host }));
     },
     outboundProxy: config.outboundProxy,
+    // decisions.md §1: a credential answers only its realm, and only for a request that went to
+    // the outbound proxy or to the credential's own host.
+    credentialFor: (realm, dest, req) => {
+      for (const c of config.sipCredential) {
+        if (c.realm !== realm) continue;
+        let host: string | undefined;
+        try { host = req.requestUri.host; } catch { host = undefined; }
+        const toHost = c.host !== undefined && [host, dest.address, dest.servername].includes(c.host);
+        const viaProxy = c.host === undefined && config.outboundProxy !== undefined;
+        if (toHost || viaProxy) return { username: c.user, password: c.password };
+      }
+      return undefined;
+    },
     advertisedAddress: advertised,
     contactUser: 'clicktocall',
     userAgent: 'clicktocall',

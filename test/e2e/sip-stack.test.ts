@@ -16,7 +16,7 @@ const FAST = { t1: 10, t2: 40, t4: 50, timerD: 300 };
 
 interface Peer { ep: SipEndpoint; timers: CountingTimers; uri: (user: string) => string; errors: unknown[] }
 
-async function peer(transport: 'udp' | 'tcp' = 'udp'): Promise<Peer> {
+async function peer(transport: 'udp' | 'tcp' = 'udp', extra: Partial<Parameters<typeof startSipEndpoint>[0]> = {}): Promise<Peer> {
   const timers = new CountingTimers(realTimers);
   const errors: unknown[] = [];
   const ep = await startSipEndpoint({
@@ -24,6 +24,7 @@ async function peer(transport: 'udp' | 'tcp' = 'udp'): Promise<Peer> {
     timers,
     timerSettings: FAST,
     onEvent: (e) => { if (e.type === 'internal-error') errors.push(e.error); },
+    ...extra,
   });
   const port = (t: string) => ep.bound.find((b) => b.transport === t)!.port;
   return {
@@ -227,4 +228,50 @@ test('malformed request over UDP: 400 naming the defect; garbage is dropped and 
   assert.equal(b.ep.stack.counters.dropped, 1);
   sock.close();
   await idle(b);
+});
+
+test('401 challenge: the UAC re-sends with digest credentials, same Call-ID, next CSeq (§22.2)', async () => {
+  const { DigestServer } = await import('../../src/sip/digest/index.js');
+  const realms: string[] = [];
+  const a = await peer('udp', {
+    credentialFor: (realm) => { realms.push(realm); return realm === 'pbx.test' ? { username: 'alice', password: 's3cret' } : undefined; },
+  });
+  const b = await peer(); peers.push(a, b);
+  const digest = new DigestServer({ realm: 'pbx.test', nonceTtlMs: 60_000, algorithms: ['SHA-256', 'MD5'], now: Date.now, maxTrackedNonces: 100 });
+  const seen: { cseq: number; callId: string; auth: boolean }[] = [];
+  b.ep.stack.onRequest('INVITE', (req, tx) => {
+    const srv = b.ep.stack.inviteServer(req, tx);
+    seen.push({ cseq: req.cseq.seq, callId: req.callId, auth: req.has('authorization') });
+    const check = digest.verify(req.getAll('authorization'), { method: 'INVITE', uri: req.uri, lookupPassword: (u) => (u === 'alice' ? 's3cret' : undefined) });
+    if (!check.ok) {
+      srv.reject(401, undefined, digest.challenge().map((c) => ['WWW-Authenticate', c] as [string, string]));
+      return;
+    }
+    const s = srv.accept({ body: SDP_B });
+    if (s) s.handler = { onBye: () => {} };
+  });
+  const req = a.ep.stack.createRequest('INVITE', b.uri('bob'), '<sip:alice@127.0.0.1>', `<${b.uri('bob')}>`);
+  req.setBody(SDP_A, 'application/sdp');
+  let session: InviteSession | undefined;
+  a.ep.stack.invite(req, { onAnswer: (_r, s, seq) => { s.ack(seq); session = s; }, onFailure: (st) => assert.fail(`failed ${st}`) });
+  await waitFor(() => session !== undefined);
+  assert.equal(seen.length, 2);
+  assert.deepEqual(seen.map((x) => x.auth), [false, true]);
+  assert.equal(seen[1]!.cseq, seen[0]!.cseq + 1);
+  assert.equal(seen[1]!.callId, seen[0]!.callId);
+  assert.deepEqual(realms, ['pbx.test']);
+  session!.bye();
+  await idle(a, b);
+});
+
+test('a challenge for a realm we hold no credentials for is a failure', async () => {
+  const a = await peer('udp', { credentialFor: () => undefined });
+  const b = await peer(); peers.push(a, b);
+  b.ep.stack.onRequest('INVITE', (req, tx) => b.ep.stack.inviteServer(req, tx).reject(407, undefined, [['Proxy-Authenticate', 'Digest realm="other", nonce="abc", qop="auth"']]));
+  const req = a.ep.stack.createRequest('INVITE', b.uri('bob'), '<sip:alice@127.0.0.1>', `<${b.uri('bob')}>`);
+  let failure = 0;
+  a.ep.stack.invite(req, { onAnswer: () => assert.fail('no'), onFailure: (s) => { failure = s; } });
+  await waitFor(() => failure !== 0);
+  assert.equal(failure, 407);
+  await idle(a, b);
 });

@@ -25,6 +25,7 @@ import { InviteServer } from '../dialog/invite-server.js';
 import { ReferClient, type ReferClientHandler, type ReferOptions } from '../dialog/refer-client.js';
 import { ReferNotifier } from '../dialog/refer-notifier.js';
 import { IdGenerator } from '../ids.js';
+import { DigestClient, parseChallenges } from '../digest/index.js';
 import { stampTopVia, responseDestination } from './response-route.js';
 
 export type TransportName = 'udp' | 'tcp' | 'tls';
@@ -74,6 +75,11 @@ export interface SipStackOptions {
   supported?: string[];
   observer?: MessageObserver;
   onEvent?: (event: StackEvent) => void;
+  /**
+   * Credentials for a 401/407 challenge (RFC 3261 §22.2–22.3) in `realm`, for a request that went
+   * to `dest`; undefined: the challenge is passed up as a failure.
+   */
+  credentialFor?: (realm: string, dest: Destination, req: SipRequest) => { username: string; password: string } | undefined;
 }
 
 const KNOWN_METHODS = new Set([
@@ -103,6 +109,7 @@ export class SipStack implements DialogHost {
   private readonly allow: string[];
   private readonly supported: string[];
   private closed = false;
+  private readonly digest = new DigestClient();
   readonly counters = { received: 0, sent: 0, parseErrors: 0, dropped: 0, internalErrors: 0 };
 
   constructor(private readonly opts: SipStackOptions) {
@@ -503,6 +510,7 @@ export class SipStack implements DialogHost {
     }
     this.resolveAndSend(req, (dest, more) => {
       this.addVia(req, dest);
+      user = this.withAuthentication(req, dest, user);
       const failover: ClientTransactionUser = more.length === 0 ? user : {
         // RFC 3263 §4.3: on timeout, transport error or 503, try the next target with a new branch.
         onResponse: (res, tx) => {
@@ -518,6 +526,63 @@ export class SipStack implements DialogHost {
       };
       this.transactions.sendRequest(req, dest, failover);
     }, (err) => user.onTransportError(err, undefined as unknown as ClientTransaction));
+  }
+
+  /**
+   * RFC 3261 §22.2/§22.3: a 401/407 is answered by sending the request again with credentials —
+   * same Call-ID, CSeq + 1, a new branch — once per realm, again only when the server says the
+   * nonce was stale.
+   */
+  private withAuthentication(req: SipRequest, dest: Destination, user: ClientTransactionUser): ClientTransactionUser {
+    const lookup = this.opts.credentialFor;
+    if (!lookup || req.method === 'CANCEL' || req.method === 'ACK') return user;
+    const tried = new Set<string>();
+    const wrapped: ClientTransactionUser = {
+      onResponse: (res, tx) => {
+        if ((res.status === 401 || res.status === 407) && this.answerChallenge(req, res, dest, tried, lookup)) {
+          this.transactions.sendRequest(req, dest, wrapped);
+          return;
+        }
+        user.onResponse(res, tx);
+      },
+      onTimeout: (tx) => user.onTimeout(tx),
+      onTransportError: (err, tx) => user.onTransportError(err, tx),
+      onTerminated: (tx) => user.onTerminated?.(tx),
+    };
+    return wrapped;
+  }
+
+  private answerChallenge(
+    req: SipRequest, res: SipResponse, dest: Destination, tried: Set<string>,
+    lookup: NonNullable<SipStackOptions['credentialFor']>,
+  ): boolean {
+    const proxy = res.status === 407;
+    const parsed = parseChallenges(res.getAll(proxy ? 'proxy-authenticate' : 'www-authenticate'));
+    if (!parsed.ok) return false;
+    for (const challenge of parsed.value) {
+      if (challenge.scheme.toLowerCase() !== 'digest') continue;
+      const realm = challenge.params.realm;
+      if (realm === undefined) continue;
+      const stale = (challenge.params.stale ?? '').toLowerCase() === 'true';
+      if (tried.has(realm) && !stale) continue;
+      const cred = lookup(realm, dest, req);
+      if (!cred) continue;
+      const auth = this.digest.authorize(challenge, cred, { method: req.method, uri: req.uri, body: req.body }, { realm });
+      if (!auth.ok) continue;
+      tried.add(realm);
+      req.set(proxy ? 'Proxy-Authorization' : 'Authorization', auth.value.header);
+      // Same Call-ID, next CSeq (§22.2), new branch; keep an in-dialog sequence in step.
+      const seq = req.cseq.seq + 1;
+      req.set('CSeq', `${seq} ${req.method}`);
+      if (req.to.tag !== undefined) {
+        const entry = this.dialogs.get(dialogKey(req.callId, req.from.tag ?? '', req.to.tag));
+        if (entry && entry.dialog.localSeq < seq) entry.dialog.localSeq = seq;
+      }
+      req.removeFirst('via');
+      this.addVia(req, dest);
+      return true;
+    }
+    return false;
   }
 
   private retry(req: SipRequest, targets: Destination[], user: ClientTransactionUser): void {
