@@ -18,6 +18,8 @@ import type { CallOptions, PrepareContext } from './call/request.js';
 import type { CallDeps } from './api/calls.js';
 import { XmlServer } from './api/xml/index.js';
 import { xmlHandler } from './api/xml/bridge.js';
+import { createAuthHook, createHttpServer, HttpAuthenticator, type HttpServer } from './api/http/index.js';
+import { legacyHandler } from './api/http/bridge.js';
 
 export interface Logger {
   trace(obj: object | string, msg?: string): void;
@@ -43,6 +45,7 @@ export interface RunningServer {
   engine: CallEngine;
   publisher: EventPublisher;
   xml: XmlServer | undefined;
+  http: HttpServer | undefined;
   counters: { internalErrors: number };
   /** Stop taking calls, let active ones end within `drainMs`, hang up the rest, release everything. */
   shutdown(drainMs?: number): Promise<void>;
@@ -160,16 +163,31 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     for (const a of await xml.listen()) xmlBound.push(hostPort(a.address, a.port));
   }
 
+  let http: HttpServer | undefined;
+  const httpBound: string[] = [];
+  if (config.httpPort !== 0) {
+    const httpLog = { info: (o: object, m?: string) => log.info(o, m), warn: (o: object, m?: string) => log.warn(o, m), error: (o: object, m?: string) => log.error(o, m) };
+    const authenticate = config.httpAuth
+      ? createAuthHook(new HttpAuthenticator({ password: config.httpAuthPwd, allowBasic: config.httpAuthBasic }), { logger: httpLog })
+      : undefined;
+    http = createHttpServer(
+      { hosts: listenAddressesFor(config, 'http'), port: config.httpPort, logger: httpLog, onInternalError: (err) => internalError(err, 'http') },
+      { legacy: { handler: legacyHandler(calls), authenticate } },
+    );
+    for (const a of await http.listen()) httpBound.push(hostPort(a.address, a.port));
+  }
+
   const readyLine = [
     'ready',
     `sip=${sip.bound.map((b) => `${b.transport}:${hostPort(b.address, b.port)}`).join(',')}`,
+    `http=${httpBound.join(',') || 'off'}`,
     `xml=${xmlBound.join(',') || 'off'}`,
-    `identity=${identity}`,
   ].join(' ');
+  log.info({ identity, advertised }, 'SIP identity');
 
   let stopping: Promise<void> | undefined;
   return {
-    readyLine, sip, engine, publisher, xml, counters,
+    readyLine, sip, engine, publisher, xml, http, counters,
     shutdown(drainMs = config.drainTimeout * 1000) {
       stopping ??= (async () => {
         engine.drain();
@@ -180,6 +198,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         const byeEnd = Date.now() + 2000;
         while (sip.stack.counts().transactions > 0 && Date.now() < byeEnd) await sleep(20);
         await xml?.close();
+        await http?.close();
         await sip.close();
       })();
       return stopping;

@@ -19,7 +19,7 @@ async function phone(name: string): Promise<BaresipPhone> {
 }
 
 async function server(extra: string[] = []): Promise<ServerProcess> {
-  const s = await startServerProcess(['TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1', ...extra], { http: false });
+  const s = await startServerProcess(['TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1', ...extra]);
   cleanups.push(() => s.stop());
   return s;
 }
@@ -85,4 +85,22 @@ test('anchored mode over XML: RFC 3725 flow, each phone receives RTP from the ot
   await a.hangup();
   const closed = await b.waitForEvent('CALL_CLOSED', 5000);
   assert.equal(closed.param, 'Connection reset by peer');
+});
+
+test('legacy HTTP GET: the page confirms at once, the call connects anchored', async () => {
+  const srv = await server();
+  const a = await phone('alice');
+  const b = await phone('bob');
+  const url = `http://127.0.0.1:${srv.httpPort}/clicktocall.html?initiator=${encodeURIComponent(a.uri)}&destination=${encodeURIComponent(b.uri)}&anchor=true`;
+  const res = await fetch(url);
+  assert.equal(res.status, 200);
+  const page = await res.text();
+  assert.match(page, new RegExp(`Initiating ClickToCall from ${a.uri.replace(/[.]/g, '\\.')}\\(${a.uri.replace(/[.]/g, '\\.')}\\) to .* \\(anchored\\)\\.\\.\\.`));
+  const est = await b.waitForEvent('CALL_ESTABLISHED', 10_000);
+  assert.ok(est.peeruri, 'bob is in a call');
+  const missing = await fetch(`http://127.0.0.1:${srv.httpPort}/clicktocall.html?initiator=x`);
+  assert.equal(missing.status, 400);
+  assert.match(await missing.text(), /Missing initiator or destination URL parameters\./);
+  await a.hangup();
+  await b.waitForEvent('CALL_CLOSED', 5000);
 });
