@@ -225,7 +225,8 @@ export abstract class SipMessage {
     return this.cached('max-forwards', () => {
       const v = this.get('max-forwards');
       if (v === undefined) return undefined;
-      if (!/^\d{1,3}$/.test(v) || Number(v) > 255) throw new SipParseError(`Bad Max-Forwards "${v}"`);
+      // 1*DIGIT, leading zeros allowed (RFC 4475 §3.1.1.1 sends "0068").
+      if (!/^\d+$/.test(v) || Number(v) > 255) throw new SipParseError(`Bad Max-Forwards "${v}"`);
       return Number(v);
     });
   }

@@ -84,6 +84,8 @@ export function parseNameAddr(value: string): NameAddr {
     uri = s.slice(i, j);
     if (uri.length === 0) throw new SipParseError(`Missing URI in "${value}"`);
     if (uri.indexOf(':') < 0) throw new SipParseError(`Bad URI "${uri}"`);
+    // §20.10: a URI holding a comma, question mark or semicolon MUST be enclosed in < >.
+    if (/[?,]/.test(uri)) throw new SipParseError(`URI must be enclosed in <> in "${value}"`);
     i = j;
   }
   const addr = new NameAddr(uri, display);

@@ -63,7 +63,7 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
     const c = head.charCodeAt(pos);
     if (c === 32 || c === 9) {
       // §7.3.1 header folding: a line starting with whitespace continues the previous one.
-      if (last) last.value = (last.value + ' ' + head.slice(pos, lineEnd).trim()).trim();
+      if (last) last.value = trimLws(last.value + ' ' + trimLws(head.slice(pos, lineEnd)));
       else badLine ??= 'Continuation line before any header';
     } else if (lineEnd > pos) {
       const colon = head.indexOf(':', pos);
@@ -75,7 +75,7 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
         const name = head.slice(pos, nameEnd);
         if (!isToken(name)) badLine ??= `Bad header name "${name.slice(0, 40)}"`;
         else {
-          last = { name, key: headerKey(name), value: head.slice(colon + 1, lineEnd).trim() };
+          last = { name, key: headerKey(name), value: trimLws(head.slice(colon + 1, lineEnd)) };
           headers.push(last);
           if (headers.length > maxHeaders) {
             throw new SipParseError(`Too many headers (limit ${maxHeaders})`, 400, false);
@@ -125,7 +125,8 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
     if (req.cseq.method !== req.method) fail('CSeq method does not match the request method');
     try {
       message.maxForwards;
-      if (isSipScheme(req.uri)) req.requestUri;
+      // RFC 3261 §19.1.1 Table 1: headers are not allowed in a Request-URI (RFC 4475 §3.1.2.11).
+      if (isSipScheme(req.uri) && req.requestUri.headers.size > 0) fail('Request-URI must not contain headers');
     } catch (err) {
       if (err instanceof SipParseError) fail(err.reason);
       throw err;
@@ -139,10 +140,27 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
   return message;
 }
 
+/**
+ * Strips SP/HTAB (§25.1 LWS) from both ends. String.prototype.trim would also remove U+FEFF and
+ * other Unicode spaces that belong to a UTF8-NONASCII header value (RFC 4475 §3.1.1.2).
+ */
+function trimLws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
+
 /** Returns true when Via/From/To/Call-ID/CSeq are present and well formed, else the defect. */
 function checkCore(m: SipMessage): true | string {
   try {
     if (m.vias.length === 0) return 'Missing Via header';
+    // §7.3.1 / RFC 4475 §3.3.8: one From, To, Call-ID, CSeq and Max-Forwards at most.
+    for (const key of ['from', 'to', 'call-id', 'cseq', 'max-forwards']) {
+      let seen = 0;
+      for (const h of m.headers) if (h.key === key && ++seen > 1) return `Several ${key} headers`;
+    }
     m.from;
     m.to;
     if (!m.get('call-id')) return 'Missing Call-ID header';

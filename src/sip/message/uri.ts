@@ -13,6 +13,7 @@ const USER_CHARS = charSet(UNRESERVED + '&=+$,;?/'); // user-unreserved
 const PASSWORD_CHARS = charSet(UNRESERVED + '&=+$,');
 const HEADER_CHARS = charSet(UNRESERVED + '[]/?:+$');
 const HOST_CHARS = charSet(ALNUM + '-.');
+const PARAM_CHARS = charSet(UNRESERVED + '[]/:&+$'); // paramchar without escaped
 
 export type UriParams = Map<string, string | null>;
 
@@ -82,7 +83,10 @@ export class SipUri {
       if (this.password !== undefined) out += ':' + escapePercent(this.password, PASSWORD_CHARS);
       out += '@';
     }
-    out += this.hostport + formatParams(this.params);
+    out += this.hostport;
+    for (const [k, v] of this.params) {
+      out += ';' + escapePercent(k, PARAM_CHARS) + (v === null ? '' : '=' + escapePercent(v, PARAM_CHARS));
+    }
     let sep = '?';
     for (const [k, v] of this.headers) {
       out += sep + escapePercent(k, HEADER_CHARS) + '=' + escapePercent(v, HEADER_CHARS);
@@ -132,6 +136,8 @@ function parseSip(scheme: string, rest: string, text: string): SipUri {
     const close = rest.indexOf(']', i);
     if (close < 0) throw new SipParseError(`Unterminated IPv6 reference in URI "${text}"`);
     host = rest.slice(i + 1, close);
+    // RFC 5118 §4.10: RFC 3261's ABNF admits "2001:db8:::192.0.2.1"; tolerate it as "::".
+    if (isIP(host) !== 6 && host.includes(':::') && isIP(host.replace(':::', '::')) === 6) host = host.replace(':::', '::');
     if (isIP(host) !== 6) throw new SipParseError(`Bad IPv6 reference in URI "${text}"`);
     i = close + 1;
   } else {
@@ -157,7 +163,14 @@ function parseSip(scheme: string, rest: string, text: string): SipUri {
     i = j;
   }
   if (i < rest.length && rest.charCodeAt(i) === 59) {
+    const i0 = i;
     i = parseParams(rest, i, uri.params, 63 /* ? */);
+    // RFC 4475 §3.1.1.3: %HH in uri-parameters stands for the character (unescaped once only).
+    if (rest.indexOf('%', i0) >= 0) {
+      const raw = [...uri.params];
+      uri.params.clear();
+      for (const [k, v] of raw) uri.params.set(unescapePercent(k).toLowerCase(), v === null ? null : unescapePercent(v));
+    }
   }
   if (i < rest.length) {
     if (rest.charCodeAt(i) !== 63) throw new SipParseError(`Unexpected "${rest[i]}" in URI "${text}"`);
