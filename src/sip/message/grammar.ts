@@ -97,56 +97,58 @@ export function parseParams(
 ): number {
   const n = s.length;
   while (i < n) {
-    while (i < n && isWs(s.charCodeAt(i))) i++;
+    let c = s.charCodeAt(i);
+    while (c === 32 || c === 9 || c === 13 || c === 10) c = s.charCodeAt(++i);
     if (i >= n) break;
-    const c = s.charCodeAt(i);
     if (c === stop) return i;
     if (c !== 59 /* ; */) throw new SipParseError(`Unexpected "${s[i]}" in parameters`);
-    i++;
-    while (i < n && isWs(s.charCodeAt(i))) i++;
-    let j = i;
-    while (j < n) {
-      const d = s.charCodeAt(j);
-      if (d === 61 || d === 59 || d === stop || isWs(d)) break;
-      j++;
+    c = s.charCodeAt(++i);
+    while (c === 32 || c === 9 || c === 13 || c === 10) c = s.charCodeAt(++i);
+    const nameStart = i;
+    let upper = false;
+    while (i < n) {
+      c = s.charCodeAt(i);
+      if (c < 128 && PARAM_NAME_CHARS[c] === 1) {
+        if (c >= 65 && c <= 90) upper = true;
+        i++;
+        continue;
+      }
+      if (c === 61 || c === 59 || c === stop || c === 32 || c === 9 || c === 13 || c === 10) break;
+      throw new SipParseError(`Bad parameter name "${s.slice(nameStart, i + 1)}"`);
     }
-    const name = s.slice(i, j);
-    if (!isParamName(name)) throw new SipParseError(`Bad parameter name "${name}"`);
-    i = j;
-    while (i < n && isWs(s.charCodeAt(i))) i++;
+    if (i === nameStart) throw new SipParseError('Empty parameter name');
+    const raw = s.slice(nameStart, i);
+    const name = upper ? raw.toLowerCase() : raw;
+    c = s.charCodeAt(i);
+    while (c === 32 || c === 9 || c === 13 || c === 10) c = s.charCodeAt(++i);
     let value: string | null = null;
-    if (i < n && s.charCodeAt(i) === 61 /* = */) {
-      i++;
-      while (i < n && isWs(s.charCodeAt(i))) i++;
-      if (i < n && s.charCodeAt(i) === 34) {
+    if (c === 61 /* = */) {
+      c = s.charCodeAt(++i);
+      while (c === 32 || c === 9 || c === 13 || c === 10) c = s.charCodeAt(++i);
+      if (c === 34) {
         const end = skipQuoted(s, i);
         value = s.slice(i, end);
         i = end;
       } else {
-        let k = i;
-        while (k < n) {
-          const d = s.charCodeAt(k);
-          if (d === 59 || d === stop || isWs(d)) break;
-          k++;
+        const valueStart = i;
+        while (i < n) {
+          c = s.charCodeAt(i);
+          if (c === 59 || c === stop || c === 32 || c === 9 || c === 13 || c === 10) break;
+          i++;
         }
-        value = s.slice(i, k);
-        if (value === '') throw new SipParseError(`Empty value for parameter "${name}"`);
-        i = k;
+        if (i === valueStart) throw new SipParseError(`Empty value for parameter "${name}"`);
+        value = s.slice(valueStart, i);
       }
     }
-    into.set(name.toLowerCase(), value);
+    into.set(name, value);
   }
   return i;
 }
 
-function isParamName(name: string): boolean {
-  if (name.length === 0) return false;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    // token, plus the characters URI parameters allow (param-unreserved "[]/:&+$", escapes)
-    if (!(isTokenChar(c) || c === 91 || c === 93 || c === 47 || c === 58 || c === 38 || c === 36)) return false;
-  }
-  return true;
+// token chars plus what URI parameter names allow (param-unreserved "[]/:&+$", escapes)
+const PARAM_NAME_CHARS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  if (TOKEN_CHARS[c] === 1 || c === 91 || c === 93 || c === 47 || c === 58 || c === 38 || c === 36) PARAM_NAME_CHARS[c] = 1;
 }
 
 export function formatParams(params: Map<string, string | null>): string {

@@ -51,6 +51,35 @@ const keyCache = new Map<string, string>();
 
 /** Lower-case lookup key for a header name as written (compact forms expanded). */
 export function headerKey(name: string): string {
+  // Hot path: the common names as phones write them, compared without hashing a fresh string.
+  switch (name.length) {
+    case 2:
+      if (name === 'To') return 'to';
+      break;
+    case 3:
+      if (name === 'Via') return 'via';
+      break;
+    case 4:
+      if (name === 'From') return 'from';
+      if (name === 'CSeq') return 'cseq';
+      break;
+    case 5:
+      if (name === 'Allow') return 'allow';
+      if (name === 'Route') return 'route';
+      break;
+    case 7:
+      if (name === 'Call-ID') return 'call-id';
+      if (name === 'Contact') return 'contact';
+      break;
+    case 12:
+      if (name === 'Max-Forwards') return 'max-forwards';
+      if (name === 'Content-Type') return 'content-type';
+      if (name === 'Record-Route') return 'record-route';
+      break;
+    case 14:
+      if (name === 'Content-Length') return 'content-length';
+      break;
+  }
   const cached = keyCache.get(name);
   if (cached !== undefined) return cached;
   const lower = name.toLowerCase();

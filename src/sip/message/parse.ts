@@ -75,7 +75,12 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
         const name = head.slice(pos, nameEnd);
         if (!isToken(name)) badLine ??= `Bad header name "${name.slice(0, 40)}"`;
         else {
-          last = { name, key: headerKey(name), value: trimLws(head.slice(colon + 1, lineEnd)) };
+          // The value without surrounding spaces/tabs, sliced once.
+          let a = colon + 1;
+          let b = lineEnd;
+          while (a < b && (head.charCodeAt(a) === 32 || head.charCodeAt(a) === 9)) a++;
+          while (b > a && (head.charCodeAt(b - 1) === 32 || head.charCodeAt(b - 1) === 9)) b--;
+          last = { name, key: headerKey(name), value: head.slice(a, b) };
           headers.push(last);
           if (headers.length > maxHeaders) {
             throw new SipParseError(`Too many headers (limit ${maxHeaders})`, 400, false);

@@ -51,6 +51,14 @@ export class Via {
 export function parseVia(value: string): Via {
   const s = value;
   const n = s.length;
+  // Fast path for the form every implementation sends: "SIP/2.0/UDP host:port;params".
+  if (s.startsWith('SIP/2.0/')) {
+    const sp = s.indexOf(' ', 8);
+    if (sp > 8 && sp <= 13) {
+      const transport = s.slice(8, sp);
+      if (isTokenWord(transport)) return parseSentBy(value, s, sp + 1, 'SIP/2.0', transport);
+    }
+  }
   // sent-protocol = protocol-name SLASH protocol-version SLASH transport, LWS allowed around SLASH
   const parts: string[] = [];
   let i = 0;
@@ -68,7 +76,20 @@ export function parseVia(value: string): Via {
   }
   const [name, version, transport] = parts as [string, string, string];
   if (!name || !version || !transport) throw new SipParseError(`Bad Via sent-protocol in "${value}"`);
-  // sent-by = host [ COLON port ]
+  return parseSentBy(value, s, i, `${name}/${version}`.toUpperCase(), transport);
+}
+
+function isTokenWord(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (!((c >= 65 && c <= 90) || (c >= 97 && c <= 122) || (c >= 48 && c <= 57) || c === 45)) return false;
+  }
+  return t.length > 0;
+}
+
+/** sent-by = host [ COLON port ], then via-params, from index `i`. */
+function parseSentBy(value: string, s: string, i: number, protocol: string, transport: string): Via {
+  const n = s.length;
   while (i < n && isWs(s.charCodeAt(i))) i++;
   let host: string;
   if (s.charCodeAt(i) === 91) {
@@ -100,7 +121,7 @@ export function parseVia(value: string): Via {
     port = Number(p);
     i = j;
   }
-  const via = new Via(transport, host, port, undefined, `${name}/${version}`.toUpperCase());
+  const via = new Via(transport, host, port, undefined, protocol);
   parseParams(s, i, via.params);
   const rport = via.params.get('rport');
   if (rport !== undefined && rport !== null && !/^\d{1,5}$/.test(rport)) {
