@@ -7,7 +7,7 @@ export type { CallMode } from '../call/translate.js';
 
 export type LogLevel = 'NONE' | 'CRIT' | 'ERR' | 'WARNING' | 'INFO' | 'DEBUG' | 'STACK';
 export type HoldOffer = 'c0-inactive' | 'inactive' | 'none';
-export type TransferPolicy = 'handle' | 'pass-through' | 'reject' | 'hook';
+export type TransferPolicy = 'handle' | 'passthrough' | 'reject';
 
 export interface ApiKeyEntry {
   readonly name: string;

@@ -134,7 +134,7 @@ test('a required value left blank is an error; a blank optional value means "not
 test('enums: any case; wrong value lists the choices', () => {
   assert.equal(clean('DefaultMode = Anchored').defaultMode, 'anchored');
   assert.equal(clean('HoldOffer = none').holdOffer, 'none');
-  assert.equal(clean('TransferPolicy = passthrough').transferPolicy, 'pass-through');
+  assert.equal(clean('TransferPolicy = pass-through').transferPolicy, 'passthrough');
   assert.equal(oneError('DefaultMode = bridged'), 'clicktocall.config:1: DefaultMode: "bridged" is not one of refer, anchored, ood-refer');
   assert.equal(oneError('LogLevel = LOUD'), 'clicktocall.config:1: LogLevel: "LOUD" is not one of NONE, CRIT, ERR, WARNING, INFO, DEBUG, STACK');
 });
