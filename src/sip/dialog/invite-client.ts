@@ -128,7 +128,8 @@ export class InviteClient implements ClientTransactionUser {
     // §13.2.2.4: every 2xx gets its ACK; a UAC that wants one session ends the others with BYE.
     this.forks.set(tag, session);
     session.ack(seq);
-    session.handler.onTerminated = () => this.forks.delete(tag);
+    // Fix: the ended fork stays in `forks` (it used to be deleted on termination) so that a
+    // retransmission of its 2xx is re-ACKed by it (§13.2.2.4), not taken for a new fork and BYEd again.
     if (this.handler.onFork) this.call(() => this.handler.onFork!(res, session));
     else session.bye();
   }

@@ -5,7 +5,7 @@
  * REFER/NOTIFY through the subscription usages. Knows nothing of SDP semantics: bodies are opaque.
  */
 import {
-  createResponse, type SipRequest, type SipResponse, SipParseError,
+  createResponse, SipRequest, type SipResponse, SipParseError,
 } from '../message/index.js';
 import type { TimerHandle } from '../timer.js';
 import type { ClientTransaction, ServerTransaction } from '../transaction/index.js';
@@ -82,7 +82,12 @@ export class InviteSession implements DialogUsage {
 
   /** A 2xx retransmission for an INVITE we already acknowledged: send the ACK again. */
   handleStray2xx(res: SipResponse): void {
-    if (this.lastAck && res.cseq.seq === this.lastAckSeq) this.host.sendAck(this.lastAck);
+    const last = this.lastAck;
+    if (!last || res.cseq.seq !== this.lastAckSeq) return;
+    // Fix: the host stamps a Via on every ACK it sends; re-sending the same object stacked one
+    // Via per 2xx retransmission. Send a copy without the Vias the earlier sends added.
+    const again = new SipRequest(last.method, last.uri, last.headers.filter((h) => h.key !== 'via'), last.body);
+    this.host.sendAck(again);
   }
 
   // ── UAS side: our 2xx, retransmitted until the ACK (§13.3.1.4) ─────────────────
@@ -92,22 +97,31 @@ export class InviteSession implements DialogUsage {
     this.host.respond(tx, res);
     const start = { res, tx, timer: undefined as TimerHandle, interval: this.host.t1, elapsed: 0 };
     this.pending2xx = start;
+    const deadline = 64 * this.host.t1;
+    // Fix: the last wait is cut short so that the session ends at 64*T1, not at the next
+    // retransmission slot after it (up to T2 late).
+    const arm = (p: typeof start) => {
+      const wait = Math.min(p.interval, deadline - p.elapsed);
+      p.elapsed += wait;
+      p.timer = this.host.timers.setTimeout(tick, wait);
+    };
     const tick = () => {
       const p = this.pending2xx;
       if (!p || p !== start) return;
-      p.elapsed += p.interval;
-      if (p.elapsed >= 64 * this.host.t1) {
+      if (p.elapsed >= deadline) {
         // §13.3.1.4: no ACK within 64*T1 — the dialog is confirmed but the session ends with BYE.
+        // Fix: send the BYE without bye(), which ended the session as 'local-bye' first and made
+        // end('ack-timeout') a no-op.
         this.pending2xx = undefined;
-        this.bye();
+        this.request('BYE');
         this.end('ack-timeout');
         return;
       }
       if (tx.responseDest.transport === 'udp') this.host.respond(tx, p.res);
       p.interval = Math.min(p.interval * 2, this.host.t2);
-      p.timer = this.host.timers.setTimeout(tick, p.interval);
+      arm(p);
     };
-    start.timer = this.host.timers.setTimeout(tick, start.interval);
+    arm(start);
   }
 
   handleAck(ack: SipRequest): void {
@@ -191,6 +205,9 @@ export class InviteSession implements DialogUsage {
       },
       onTimeout: () => {
         this.inviteOut = false;
+        // Fix: §8.1.3.1 — a transaction timeout is treated as a 408, which ends the dialog
+        // (§12.2.1.2) just like a 408 response does below.
+        this.end('timeout');
         this.callHandler('onFailure', () => handler.onFailure(408));
       },
       onTransportError: () => {

@@ -54,7 +54,9 @@ export class ReferClient {
 
   send(referTo: string): void {
     const req = this.request;
-    req.set('Refer-To', referTo.startsWith('<') ? referTo : `<${referTo}>`);
+    // Fix: a name-addr with a display name (`"Carol" <sip:…>`) was wrapped in a second pair of
+    // brackets. A bare URI cannot hold '<' (RFC 3261 §25.1 escapes it), so '<' means name-addr.
+    req.set('Refer-To', referTo.includes('<') ? referTo : `<${referTo}>`);
     if (this.options.referredBy) req.set('Referred-By', this.options.referredBy);
     if (this.options.noSubscription) {
       req.set('Refer-Sub', 'false');
