@@ -66,6 +66,12 @@ export class AdmissionControl {
     return { ok: true };
   }
 
+  /** Whether the server may dial `uri` at all (transfer and hook-rewritten targets too). */
+  allowTarget(uri: string): boolean {
+    const p = this.policy;
+    return !matchesAnyPattern(p.destinationDeny, uri) && (p.destinationAllow.length === 0 || matchesAnyPattern(p.destinationAllow, uri));
+  }
+
   release(req: CallRequest): void {
     this.active = Math.max(0, this.active - 1);
     const key = req.client.key;

@@ -59,6 +59,7 @@ export class CallEngine {
       ownAddress: this.opts.ownAddress,
       publish: (e) => this.opts.publisher.publish(e),
       finished: (s) => this.finished(s),
+      allowTarget: (uri) => this.admission.allowTarget(uri),
       reportError: (err, where) => this.opts.reportError(err, where),
     }, request);
     this.calls.set(request.id, session);

@@ -18,6 +18,8 @@ export interface CallOptions {
   referNotifyTimeoutMs: number;
   /** Display name / identity override for the initiator leg's From. */
   callerId?: string;
+  /** What a REFER from a phone during the anchored call does (RFC 5589; TransferPolicy). */
+  transferPolicy: 'handle' | 'passthrough' | 'reject';
   metadata?: Record<string, string>;
 }
 

@@ -12,6 +12,11 @@ import type { TimerHandle, TimerHost } from '../sip/timer.js';
 import { holdAnswer, holdOffer } from '../sdp/hold.js';
 import { type CallEvent, type CallEventKind, type LegName, TEXT } from './events.js';
 import { OutgoingLeg } from './leg.js';
+import { type Party, referTarget, Transfer, type TransferHost } from './transfer.js';
+import type { ServerTransaction } from '../sip/transaction/index.js';
+import type { SipRequest } from '../sip/message/index.js';
+import type { ReferNotifier } from '../sip/dialog/refer-notifier.js';
+import { createResponse } from '../sip/message/index.js';
 import { type CallRequest, userOf } from './request.js';
 
 export interface SessionContext {
@@ -23,6 +28,8 @@ export interface SessionContext {
   ownAddress: string;
   publish(event: CallEvent): void;
   finished(session: CallSession): void;
+  /** Toll-fraud patterns for targets other than the request's two (transfer targets). */
+  allowTarget(uri: string): boolean;
   reportError(err: unknown, where: string): void;
 }
 
@@ -50,6 +57,11 @@ export class CallSession {
   private noSubscriptionTimer: TimerHandle | undefined;
   private done = false;
   private connectedSent = false;
+  /** Legs placed for transfers (ended with the call). */
+  private readonly extraLegs: OutgoingLeg[] = [];
+  private transfer: Transfer | undefined;
+  /** The two parties talking now (anchored, after connecting; changed by a transfer). */
+  private parties: [Party, Party] | undefined;
 
   constructor(
     private readonly ctx: SessionContext,
@@ -251,7 +263,10 @@ export class CallSession {
         session.ack(seq, { body: answer.body, contentType: answer.get('content-type') ?? 'application/sdp' });
         this.connected();
         this.state = 'connected';
-        this.relayReinvites();
+        this.bridge(
+          { session: initiator, leg: 'initiator', uri: this.request.initiator },
+          { session, leg: 'destination', uri: this.request.destination },
+        );
         this.maxTimer = this.ctx.timers.setTimeout(() => {
           this.maxTimer = undefined;
           this.endAll('max-duration');
@@ -265,20 +280,23 @@ export class CallSession {
     });
   }
 
-  /** After connecting, a re-INVITE from either phone (hold, codec change) goes to the other one. */
-  private relayReinvites(): void {
-    const a = this.initiator;
-    const b = this.destination;
-    if (!a || !b) return;
+  /**
+   * The two parties of an anchored call talk to each other: a re-INVITE from one (hold, codec
+   * change) is relayed to the other; a REFER is a transfer (RFC 5589); a BYE ends the call —
+   * unless a transfer is running and the transferor is the one leaving (decisions.md §6).
+   */
+  private bridge(a: Party, b: Party): void {
+    this.parties = [a, b];
     for (const [from, to] of [[a, b], [b, a]] as const) {
-      from.handler.onReinvite = (incoming) => {
+      const h = from.session.handler;
+      h.onReinvite = (incoming) => {
         const body = incoming.request.body;
         if (body.length === 0) {
           // Offerless re-INVITE (a session refresh): offer what the other phone last gave us.
-          incoming.respond(200, to.remoteBody ? { body: to.remoteBody, contentType: 'application/sdp' } : undefined);
+          incoming.respond(200, to.session.remoteBody ? { body: to.session.remoteBody, contentType: 'application/sdp' } : undefined);
           return;
         }
-        to.reinvite({ body, contentType: incoming.request.get('content-type') ?? 'application/sdp' }, {
+        to.session.reinvite({ body, contentType: incoming.request.get('content-type') ?? 'application/sdp' }, {
           onAnswer: (answer, ack) => {
             ack();
             incoming.respond(200, { body: answer.body, contentType: answer.get('content-type') ?? 'application/sdp' });
@@ -286,7 +304,56 @@ export class CallSession {
           onFailure: (code) => incoming.respond(code >= 400 && code < 700 ? code : 500),
         });
       };
+      h.onRefer = (req, tx, accept) => this.guard('refer', () => this.referFrom(from, to, req, tx, accept));
+      h.onTerminated = () => this.guard('party-ended', () => {
+        if (this.transfer?.partyEnded(from)) return;
+        // A party that left the pair (the transferor after a transfer) ends only itself.
+        if (!this.parties?.includes(from)) return;
+        this.endAll(`${from.leg}-hung-up`);
+      });
     }
+  }
+
+  /** A REFER from a phone during the anchored call (RFC 5589 §6.1). */
+  private referFrom(transferor: Party, transferee: Party, req: SipRequest, tx: ServerTransaction, accept: (o?: { referSub?: boolean }) => ReferNotifier): void {
+    const reply = (status: number, reason?: string) =>
+      this.ctx.stack.respond(tx, createResponse(req, status, reason, transferor.session.dialog.localTag));
+    if (this.done || this.transfer) {
+      reply(491, 'Request Pending');
+      return;
+    }
+    const target = referTarget(req);
+    if (!target.ok) {
+      reply(target.status, target.reason);
+      return;
+    }
+    if (target.replaces) {
+      // Attended transfer (Refer-To with Replaces, RFC 3891) is not built yet: say so honestly.
+      reply(501, 'Attended transfer not supported');
+      return;
+    }
+    if (!this.ctx.allowTarget(target.uri)) {
+      reply(403, 'Transfer target not allowed');
+      this.event('transfer-failed', transferor.leg, 403, `Transfer to ${target.uri} refused: not an allowed destination`, { reason: 'target-not-allowed' });
+      return;
+    }
+    const host: TransferHost = {
+      stack: this.ctx.stack,
+      timers: this.ctx.timers,
+      ownAddress: this.ctx.ownAddress,
+      ringTimeoutMs: this.request.options.ringTimeoutMs,
+      referNotifyTimeoutMs: this.request.options.referNotifyTimeoutMs,
+      event: (kind, leg, code, text, extra) => this.event(kind, leg, code, text, extra),
+      allowTarget: (uri) => this.ctx.allowTarget(uri),
+      addLeg: (leg) => this.extraLegs.push(leg),
+      bridge: (x, y) => this.bridge(x, y),
+      endAll: (reason) => this.endAll(reason),
+      transferDone: (t) => {
+        if (this.transfer === t) this.transfer = undefined;
+      },
+    };
+    this.transfer = new Transfer(host, transferor, transferee, req, tx, accept, target.uri);
+    this.transfer.run(this.request.options.transferPolicy);
   }
 
   // ── events and ending ─────────────────────────────────────────────────────────
@@ -332,6 +399,10 @@ export class CallSession {
     this.destinationLeg?.dispose();
     this.initiatorLeg.hangup();
     this.destinationLeg?.hangup();
+    for (const leg of this.extraLegs) {
+      leg.dispose();
+      leg.hangup();
+    }
     this.ctx.finished(this);
   }
 
