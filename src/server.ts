@@ -142,6 +142,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     maxDurationMs: config.maxCallDuration * 1000,
     holdOffer: config.holdOffer,
     referNotifyTimeoutMs: config.referNotifyTimeout * 1000,
+    transferPolicy: config.transferPolicy,
   };
   const prepare: PrepareContext = { rules: config.translationRules, defaultMode: config.defaultMode, defaults, newId: randomUUID };
   const calls: CallDeps = { engine, publisher, prepare };
