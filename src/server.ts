@@ -20,6 +20,7 @@ import { XmlServer } from './api/xml/index.js';
 import { xmlHandler } from './api/xml/bridge.js';
 import { createAuthHook, createHttpServer, HttpAuthenticator, type HttpServer } from './api/http/index.js';
 import { legacyHandler } from './api/http/bridge.js';
+import { installSipReferTrigger } from './api/sip-refer/trigger.js';
 
 export interface Logger {
   trace(obj: object | string, msg?: string): void;
@@ -148,6 +149,15 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const calls: CallDeps = { engine, publisher, prepare };
 
   // ── triggers ──
+  installSipReferTrigger({
+    stack: sip.stack,
+    calls,
+    allowFrom: config.referAllowFrom,
+    users: config.referUser.map((u) => ({ user: u.user, password: u.password })),
+    realm: config.tlsDomainName,
+    ownHosts: [...new Set([advertised, ...(config.ipAddress ? [config.ipAddress] : []), hostOf(identity), ...sip.bound.map((b) => b.address)])].map((h) => h.toLowerCase()),
+    onRefused: (reason, source) => log.warn({ reason, source }, 'out-of-dialog REFER refused'),
+  });
   let xml: XmlServer | undefined;
   const xmlBound: string[] = [];
   if (config.xmlRpcPort !== 0) {
@@ -226,6 +236,11 @@ function firstExternalAddress(): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+function hostOf(uri: string): string {
+  const m = /^sips?:(?:[^@]*@)?(\[[^\]]+\]|[^:;>]+)/i.exec(uri);
+  return m ? m[1]!.replace(/^\[|\]$/g, '') : uri;
 }
 
 function hostText(address: string): string {

@@ -47,9 +47,6 @@ export class CallEngine {
   /** Starts a call; a refusal is published as a `refused` event and returned. */
   start(request: CallRequest): StartResult {
     if (this.draining) return this.refuse(request, 503, 'draining', 'Refused: server is shutting down');
-    if (request.mode === 'ood-refer') {
-      return this.refuse(request, 501, 'mode-unavailable', 'Refused: mode ood-refer is not available yet');
-    }
     const admitted = this.admission.admit(request);
     if (!admitted.ok) return this.refuse(request, admitted.status, admitted.reason, admitted.text);
     const session = new CallSession({

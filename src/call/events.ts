@@ -4,6 +4,7 @@
  */
 export type CallEventKind =
   | 'initiated'
+  | 'referred'
   | 'ringing'
   | 'answered'
   | 'fallback'

@@ -7,7 +7,7 @@
 import type { SipResponse } from '../sip/message/index.js';
 import type { SipStack } from '../sip/stack/index.js';
 import type { InviteSession } from '../sip/dialog/invite-session.js';
-import type { ReferEnd } from '../sip/dialog/refer-client.js';
+import type { ReferClient, ReferEnd } from '../sip/dialog/refer-client.js';
 import type { TimerHandle, TimerHost } from '../sip/timer.js';
 import { holdAnswer, holdOffer } from '../sdp/hold.js';
 import { type CallEvent, type CallEventKind, type LegName, TEXT } from './events.js';
@@ -60,6 +60,7 @@ export class CallSession {
   /** Legs placed for transfers (ended with the call). */
   private readonly extraLegs: OutgoingLeg[] = [];
   private transfer: Transfer | undefined;
+  private oodClient: ReferClient | undefined;
   /** The two parties talking now (anchored, after connecting; changed by a transfer). */
   private parties: [Party, Party] | undefined;
 
@@ -93,7 +94,62 @@ export class CallSession {
       translatedInitiator: this.request.initiator,
       translatedDestination: this.request.destination,
     });
-    this.guard('start', () => this.initiatorLeg.start());
+    if (this.request.mode === 'ood-refer') this.guard('start', () => this.oodRefer());
+    else this.guard('start', () => this.initiatorLeg.start());
+  }
+
+  // ── out-of-dialog REFER (Cisco "OOD-R", issue 4 §1) ──────────────────────────
+
+  /**
+   * REFER outside any dialog to the initiator's device (Request-URI = the referee, Refer-To = the
+   * destination); the device places the call itself and reports in NOTIFYs (RFC 3515, RFC 6665).
+   * A device that refuses (403, 405, 489, 501) gets the INVITE-then-REFER flow instead.
+   */
+  private oodRefer(): void {
+    this.state = 'referring';
+    const req = this.request;
+    const refer = this.ctx.stack.createRequest('REFER', req.initiator, `<${this.ctx.identity}>`, `<${req.initiator}>`);
+    this.oodClient = this.ctx.stack.refer(refer, req.destination, {
+      referredBy: `<${this.ctx.identity}>`,
+      notifyTimeoutMs: req.options.referNotifyTimeoutMs,
+    }, {
+      onResponse: (res) => {
+        if (res.status < 300) this.event('referred', 'initiator', 100, `REFER accepted by the initiator's device (${res.status})`);
+      },
+      onProgress: (frag) => {
+        if (frag && frag.status >= 180 && frag.status < 200) this.destinationRings();
+      },
+      onEnd: (end) => this.guard('ood-refer-end', () => {
+        this.oodClient = undefined;
+        if (this.done) return;
+        switch (end.kind) {
+          case 'final':
+            if (end.status < 300) this.connected();
+            else this.fail('destination', end.status, 'refer-target-failed');
+            this.endAll('referred');
+            return;
+          case 'rejected':
+            if ([403, 405, 489, 501].includes(end.status)) {
+              this.event('fallback', undefined, 100, `Out-of-dialog REFER refused (${end.status}): calling the initiator`, { reason: 'ood-refer-refused' });
+              this.state = 'calling-initiator';
+              this.request.mode = 'refer';
+              this.initiatorLeg.start();
+              return;
+            }
+            this.fail('initiator', end.status, 'ood-refer-failed');
+            this.endAll();
+            return;
+          case 'no-subscription':
+            // Refer-Sub: false — the device will not report; accepted is all we will know.
+            this.connected();
+            this.endAll('referred');
+            return;
+          default:
+            this.fail('destination', 408, end.kind === 'timeout' ? 'refer-notify-timeout' : 'refer-no-final-status');
+            this.endAll();
+        }
+      }),
+    });
   }
 
   /** API hang-up: CANCEL or BYE whatever is up. */
@@ -403,6 +459,7 @@ export class CallSession {
       leg.dispose();
       leg.hangup();
     }
+    this.oodClient?.dispose();
     this.ctx.finished(this);
   }
 
