@@ -134,3 +134,38 @@ test('sent (mode ood-refer): baresip refuses the out-of-dialog REFER (501), the 
   await b.waitForEvent('CALL_ESTABLISHED', 5000);
   await b.hangup();
 });
+
+test('sent (mode ood-refer) to a device that supports OOD-R: it places the call itself, NOTIFYs drive the events', async () => {
+  const [, b] = await phones();
+  // An SRST-like device: accepts the out-of-dialog REFER and calls the Refer-To target.
+  const device = await app();
+  const port = device.bound.find((x) => x.transport === 'udp')!.port;
+  const referred: string[] = [];
+  device.stack.onRequest('REFER', (req, tx) => {
+    referred.push(`${req.uri} -> ${req.referTo?.uri} by ${req.referredBy?.uri}`);
+    const n = device.stack.referNotifier(req, tx);
+    n.accept();
+    const target = req.referTo!.uri;
+    const inv = device.stack.createRequest('INVITE', target, '<sip:desk@127.0.0.1>', `<${target}>`);
+    device.stack.invite(inv, {
+      onProgress: (res) => n.notify(res.status, res.reason),
+      onAnswer: (_res, s, seq) => { s.ack(seq); n.notify(200, 'OK'); setTimeout(() => s.bye(), 200); },
+      onFailure: (st) => n.notify(st, 'Failed'),
+    });
+  });
+  const srv = await startServerProcess([
+    'TranslationPattern = ^desk$', `TranslationOutput = sip:desk@127.0.0.1:${port}`,
+    'TranslationPattern = ^bob$', `TranslationOutput = ${b.uri}`,
+    'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1',
+  ], { http: false });
+  cleanups.push(() => srv.stop());
+  const xml = await XmlClient.connect(srv.xmlPort);
+  cleanups.push(() => xml.close());
+  xml.send('<ClickToCall><Request><Initiator>desk</Initiator><Destination>bob</Destination><Mode>ood-refer</Mode></Request></ClickToCall>');
+  const stream = await xml.waitFor(/Code="200" Leg="Destination"|Code="[3-6]\d\d"/, 20_000);
+  const results = [...stream.matchAll(/<Result Code="(\d+)"(?: Leg="(\w+)")?>([^<]*)</g)].map((m) => `${m[1]} ${m[2] ?? '-'} ${m[3]}`);
+  assert.deepEqual(results, ['100 - In progress', '180 Destination Ringing destination', '200 Destination Connected to destination']);
+  assert.equal(referred.length, 1);
+  assert.match(referred[0]!, new RegExp(`^sip:desk@127\\.0\\.0\\.1:${port} -> ${b.uri.replace(/[.]/g, '\\.')} by sip:clicktocall@`));
+  await b.waitForEvent('CALL_ESTABLISHED', 5000);
+});
