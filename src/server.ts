@@ -21,6 +21,7 @@ import { xmlHandler } from './api/xml/bridge.js';
 import { createAuthHook, createHttpServer, HttpAuthenticator, type HttpServer } from './api/http/index.js';
 import { legacyHandler } from './api/http/bridge.js';
 import { installSipReferTrigger } from './api/sip-refer/trigger.js';
+import { transferHook } from './api/hooks/transfer-hook.js';
 
 export interface Logger {
   trace(obj: object | string, msg?: string): void;
@@ -136,6 +137,12 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     identity,
     ownAddress: advertised,
     policy: config,
+    transferHook: config.transferHookUrl
+      ? transferHook({
+        url: config.transferHookUrl, secret: config.hookSecret, timeoutMs: 3000,
+        onError: (err) => log.warn({ err: String(err) }, 'transfer hook failed: using TransferPolicy'),
+      })
+      : undefined,
     reportError: internalError,
   });
   const defaults: CallOptions = {

@@ -10,7 +10,7 @@ import { AdmissionControl, type AdmissionPolicy } from './admission.js';
 import type { CallEvent } from './events.js';
 import type { EventPublisher } from './publisher.js';
 import type { CallRequest } from './request.js';
-import { CallSession } from './session.js';
+import { CallSession, type SessionContext } from './session.js';
 
 export interface EngineOptions {
   stack: SipStack;
@@ -19,6 +19,7 @@ export interface EngineOptions {
   identity: string;
   ownAddress: string;
   policy: AdmissionPolicy;
+  transferHook?: SessionContext['transferHook'];
   now?: () => number;
   reportError(err: unknown, where: string): void;
 }
@@ -57,6 +58,7 @@ export class CallEngine {
       publish: (e) => this.opts.publisher.publish(e),
       finished: (s) => this.finished(s),
       allowTarget: (uri) => this.admission.allowTarget(uri),
+      transferHook: this.opts.transferHook,
       reportError: (err, where) => this.opts.reportError(err, where),
     }, request);
     this.calls.set(request.id, session);

@@ -12,11 +12,11 @@ import type { TimerHandle, TimerHost } from '../sip/timer.js';
 import { holdAnswer, holdOffer } from '../sdp/hold.js';
 import { type CallEvent, type CallEventKind, type LegName, TEXT } from './events.js';
 import { OutgoingLeg } from './leg.js';
-import { type Party, referTarget, Transfer, type TransferHost } from './transfer.js';
+import { type Party, referTarget, Transfer, type TransferDecision, type TransferHookInfo, type TransferHost } from './transfer.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
 import type { SipRequest } from '../sip/message/index.js';
 import type { ReferNotifier } from '../sip/dialog/refer-notifier.js';
-import { createResponse } from '../sip/message/index.js';
+import { createResponse, parseUri } from '../sip/message/index.js';
 import { type CallRequest, userOf } from './request.js';
 
 export interface SessionContext {
@@ -30,7 +30,21 @@ export interface SessionContext {
   finished(session: CallSession): void;
   /** Toll-fraud patterns for targets other than the request's two (transfer targets). */
   allowTarget(uri: string): boolean;
+  /** TransferHookUrl: asked before acting on a transfer. */
+  transferHook?: (info: TransferHookInfo) => Promise<TransferDecision | undefined>;
   reportError(err: unknown, where: string): void;
+}
+
+/** Marks "a transfer hook is being asked" (a second REFER meanwhile gets 491). */
+const PENDING_HOOK = { partyEnded: () => false } as unknown as Transfer;
+
+function checkUri(text: string): string | undefined {
+  try {
+    const u = parseUri(text.trim());
+    return u.scheme === 'sip' || u.scheme === 'sips' || u.scheme === 'tel' ? u.toString() : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export type SessionState =
@@ -388,9 +402,50 @@ export class CallSession {
       reply(501, 'Attended transfer not supported');
       return;
     }
-    if (!this.ctx.allowTarget(target.uri)) {
+    const hook = this.ctx.transferHook;
+    if (!hook) {
+      this.startTransfer(transferor, transferee, req, tx, accept, target.uri, this.request.options.transferPolicy);
+      return;
+    }
+    // Hold the REFER while the application decides (its transaction allows ~32 s; the hook far less).
+    this.transfer = PENDING_HOOK;
+    hook({
+      callId: this.id, transferor: transferor.uri, transferee: transferee.uri, referTarget: target.uri,
+      referredBy: req.referredBy?.uri,
+    }).then((decision) => this.guard('transfer-hook', () => {
+      this.transfer = undefined;
+      if (this.done) {
+        reply(481, 'Call/Transaction Does Not Exist');
+        return;
+      }
+      if (decision?.action === 'deny') {
+        reply(603, 'Decline');
+        this.event('transfer-failed', transferor.leg, 603, `Transfer to ${target.uri} denied by the application`, { reason: 'hook-deny' });
+        return;
+      }
+      let uri = target.uri;
+      if (decision?.target) {
+        const rewritten = checkUri(decision.target);
+        if (!rewritten) {
+          reply(500, 'Transfer hook gave a bad target');
+          return;
+        }
+        uri = rewritten;
+      }
+      this.startTransfer(transferor, transferee, req, tx, accept, uri, decision?.policy ?? this.request.options.transferPolicy);
+    }), (err: unknown) => this.ctx.reportError(err, 'transfer-hook'));
+  }
+
+  private startTransfer(
+    transferor: Party, transferee: Party, req: SipRequest, tx: ServerTransaction,
+    accept: (o?: { referSub?: boolean }) => ReferNotifier, targetUri: string, policy: TransferDecision['policy'] & string,
+  ): void {
+    const reply = (status: number, reason?: string) =>
+      this.ctx.stack.respond(tx, createResponse(req, status, reason, transferor.session.dialog.localTag));
+    // decisions.md §1: the toll-fraud patterns apply to transfer and hook-rewritten targets too.
+    if (!this.ctx.allowTarget(targetUri)) {
       reply(403, 'Transfer target not allowed');
-      this.event('transfer-failed', transferor.leg, 403, `Transfer to ${target.uri} refused: not an allowed destination`, { reason: 'target-not-allowed' });
+      this.event('transfer-failed', transferor.leg, 403, `Transfer to ${targetUri} refused: not an allowed destination`, { reason: 'target-not-allowed' });
       return;
     }
     const host: TransferHost = {
@@ -408,8 +463,8 @@ export class CallSession {
         if (this.transfer === t) this.transfer = undefined;
       },
     };
-    this.transfer = new Transfer(host, transferor, transferee, req, tx, accept, target.uri);
-    this.transfer.run(this.request.options.transferPolicy);
+    this.transfer = new Transfer(host, transferor, transferee, req, tx, accept, targetUri);
+    this.transfer.run(policy);
   }
 
   // ── events and ending ─────────────────────────────────────────────────────────

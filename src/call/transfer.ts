@@ -20,6 +20,22 @@ import { OutgoingLeg } from './leg.js';
 
 export type TransferPolicy = 'handle' | 'passthrough' | 'reject';
 
+/** What the transfer hook is told (Restcomm's Transferor / Transferee / ReferTarget). */
+export interface TransferHookInfo {
+  callId: string;
+  transferor: string;
+  transferee: string;
+  referTarget: string;
+  referredBy: string | undefined;
+}
+
+/** The hook's answer; undefined (timeout, error) means "the configured default". */
+export interface TransferDecision {
+  action: 'approve' | 'deny';
+  target?: string;
+  policy?: TransferPolicy;
+}
+
 export interface Party {
   session: InviteSession;
   leg: LegName;

@@ -92,3 +92,55 @@ test('handle: the target rejects; the transferor hears the failure and (baresip)
   const ev = events(srv);
   assert.deepEqual(ev.slice(0, 3), ['transfer-requested 202 destination', 'transfer-ringing 180 destination', 'transfer-failed 486 destination']);
 });
+
+test('transfer hook: signed JSON with the transfer parties; it rewrites the target, or denies (603)', async () => {
+  const { createServer } = await import('node:http');
+  const { verify } = await import('../../src/api/hooks/signature.js');
+  const seen: { body: Record<string, string>; signed: boolean }[] = [];
+  let answer: object = {};
+  const hook = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d) => { body += d; });
+    req.on('end', () => {
+      seen.push({ body: JSON.parse(body), signed: verify('hook-secret', body, String(req.headers['clicktocall-signature'] ?? '')) });
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((r) => hook.listen(0, '127.0.0.1', () => r()));
+  cleanups.push(() => new Promise<void>((r) => hook.close(() => r())));
+  const hookPort = (hook.address() as { port: number }).port;
+  const srv = await startServerProcess([
+    'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1',
+    `TransferHookUrl = http://127.0.0.1:${hookPort}/transfer`, 'HookSecret = hook-secret',
+  ], { http: false });
+  cleanups.push(() => srv.stop());
+  const a = await phone('alice');
+  const b = await phone('bob');
+  const c = await phone('carol');
+  // 1. The application rewrites the target: bob asks for "dave", carol is called.
+  answer = { action: 'approve', target: c.uri, policy: 'handle' };
+  await anchoredCall(srv, a, b);
+  await b.waitForEvent('CALL_ESTABLISHED', 5000);
+  await b.transfer('sip:dave@127.0.0.1:9');
+  await c.waitForEvent('CALL_ESTABLISHED', 10_000);
+  assert.equal(seen.length, 1);
+  assert.equal(seen[0]!.signed, true, 'Clicktocall-Signature verifies');
+  assert.equal(seen[0]!.body.referTarget, 'sip:dave@127.0.0.1:9');
+  assert.equal(seen[0]!.body.transferor, b.uri);
+  assert.equal(seen[0]!.body.transferee, a.uri);
+  assert.ok(seen[0]!.body.callId);
+  await a.hangup();
+  await c.waitForEvent('CALL_CLOSED', 5000);
+  // 2. The application denies: bob's REFER gets 603 and no call goes to carol.
+  answer = { action: 'deny' };
+  const before = c.events.length;
+  await anchoredCall(srv, a, b);
+  await waitFor(() => b.events.filter((e) => e.type === 'CALL_ESTABLISHED').length >= 2, 5000, 'second call at bob');
+  await b.transfer(c.uri);
+  await b.waitForEvent('TRANSFER_FAILED', 5000);
+  await new Promise((r) => setTimeout(r, 300));
+  assert.equal(c.events.slice(before).filter((e) => e.type === 'CALL_INCOMING' || e.type === 'CALL_ESTABLISHED').length, 0);
+  assert.ok(srv.output().includes('"reason":"hook-deny"'));
+  await a.hangup();
+});
