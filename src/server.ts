@@ -81,7 +81,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     listeners,
     tls: tls ?? undefined,
     timers,
-    timerSettings: { t1: config.sipT1, t2: config.sipT2, t4: config.sipT4 },
+    timerSettings: { t1: config.sipT1, t2: config.sipT2, t4: config.sipT4, timerD: config.sipTimerD },
     limits: {
       maxMessageSize: config.sipMaxMessageSize,
       maxHeaders: config.sipMaxHeaders,

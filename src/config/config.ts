@@ -82,6 +82,7 @@ export interface Config {
   readonly sipT1: number;
   readonly sipT2: number;
   readonly sipT4: number;
+  readonly sipTimerD: number;
   readonly sipMaxMessageSize: number;
   readonly sipMaxHeaders: number;
   readonly sipMaxConnectionsPerSource: number;

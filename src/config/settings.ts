@@ -159,6 +159,8 @@ export const SETTINGS: readonly SettingDef[] = [
     description: 'RFC 3261 §17.1.2.2 T2: longest retransmit interval of non-INVITE requests and INVITE responses, in milliseconds.' },
   { key: 'sipT4', name: 'SipT4', aliases: [], type: millis(0, 600_000), default: 5000, repeats: false, group: 'sip',
     description: 'RFC 3261 §17.1.2.2 T4: longest time a message stays in the network, in milliseconds.' },
+  { key: 'sipTimerD', name: 'SipTimerD', aliases: [], type: millis(0, 600_000), default: 32000, repeats: false, group: 'sip',
+    description: 'RFC 3261 §17.1.1.2 Timer D over UDP: how long an INVITE client transaction absorbs retransmitted final responses, in milliseconds (at least 32 s for peers with the default T1).' },
   { key: 'sipMaxMessageSize', name: 'SipMaxMessageSize', aliases: [], type: count(1024, 16_777_216), default: 65535, repeats: false, group: 'sip',
     description: 'Largest SIP message accepted, in bytes; a larger one is dropped (UDP) or answered 513 and the connection closed (stream).' },
   { key: 'sipMaxHeaders', name: 'SipMaxHeaders', aliases: [], type: count(10, 100_000), default: 200, repeats: false, group: 'sip',
