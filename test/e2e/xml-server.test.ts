@@ -2,7 +2,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import type { Socket } from 'node:net';
-import { XmlServer, normalizePeerAddress } from '../../src/api/xml/server.js';
+import { XmlServer } from '../../src/api/xml/server.js';
 import type { XmlServerOptions } from '../../src/api/xml/server.js';
 import type { XmlCallRequest, XmlRequestHandler, XmlResultSink, XmlTimers } from '../../src/api/xml/types.js';
 
@@ -298,9 +298,6 @@ test('a source refused by allowFrom is closed at once and counted', async () => 
   } finally {
     await server.close();
   }
-  assert.equal(normalizePeerAddress('::ffff:192.0.2.1'), '192.0.2.1');
-  assert.equal(normalizePeerAddress('::FFFF:c000:201'), '::ffff:c000:201');
-  assert.equal(normalizePeerAddress('2001:DB8::1'), '2001:db8::1');
 });
 
 test('too many open requests on one connection: 503 with the echo', async () => {

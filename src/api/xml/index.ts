@@ -14,7 +14,6 @@ export {
 export type { ClickToCallFields, Extraction, XmlEcho, XmlLeg, XmlResult } from './codec.js';
 export {
   XmlServer,
-  normalizePeerAddress,
   DEFAULT_MAX_CONNECTIONS,
   DEFAULT_MAX_OPEN_REQUESTS_PER_CONNECTION,
   DEFAULT_IDLE_TIMEOUT_MS,

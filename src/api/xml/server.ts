@@ -1,6 +1,7 @@
 // The XML-over-TCP trigger (`XmlRpcPort`): listens on the given addresses, keeps at most
 // `maxConnections` clients (the oldest is closed to admit a new one, as the replaced system
 // does) and refuses sources that `allowFrom` rejects (`XmlAllowFrom`, decisions §1).
+import { normalizePeerAddress } from '../../config/cidr.js';
 import { createServer } from 'node:net';
 import type { AddressInfo, Server, Socket } from 'node:net';
 import { XmlConnection } from './connection.js';
@@ -48,12 +49,6 @@ export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_WRITE_BUFFER_BYTES = 1024 * 1024;
 
 /** `::ffff:192.0.2.1` → `192.0.2.1`, so ACLs and logs see one form (decisions §1). */
-export function normalizePeerAddress(address: string): string {
-  const lower = address.toLowerCase();
-  if (lower.startsWith('::ffff:') && lower.indexOf('.') > 0) return lower.slice(7);
-  return lower;
-}
-
 export class XmlServer {
   readonly #options: XmlServerOptions;
   readonly #settings: XmlConnectionSettings;
