@@ -3,6 +3,7 @@
  * (architecture.md). No module-level state: two servers can run in one process (tests do).
  */
 import { existsSync, readFileSync } from 'node:fs';
+import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { networkInterfaces } from 'node:os';
 import { randomUUID } from 'node:crypto';
 import type { Config } from './config/index.js';
@@ -22,6 +23,7 @@ import { createAuthHook, createHttpServer, HttpAuthenticator, type HttpServer } 
 import { legacyHandler } from './api/http/bridge.js';
 import { installSipReferTrigger } from './api/sip-refer/trigger.js';
 import { transferHook } from './api/hooks/transfer-hook.js';
+import { SqliteCallStore, attachStore, startRetention, type CallStore } from './store/index.js';
 
 export interface Logger {
   trace(obj: object | string, msg?: string): void;
@@ -48,6 +50,7 @@ export interface RunningServer {
   publisher: EventPublisher;
   xml: XmlServer | undefined;
   http: HttpServer | undefined;
+  store: CallStore;
   counters: { internalErrors: number };
   /** Stop taking calls, let active ones end within `drainMs`, hang up the rest, release everything. */
   shutdown(drainMs?: number): Promise<void>;
@@ -127,8 +130,17 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const udp = sip.bound.find((b) => b.transport === 'udp');
   const identity = config.clickToCallIdentity ?? `sip:clicktocall@${hostText(advertised)}:${udp?.port ?? config.udpTcpPort}`;
 
-  // ── engine ──
+  // ── call records (decisions.md §7: the store holds a final event before anyone else sees it) ──
   const publisher = new EventPublisher((err) => internalError(err, 'event subscriber'));
+  const dbPath = isAbsolute(config.databaseFile) ? config.databaseFile : resolvePath(deps.cwd ?? process.cwd(), config.databaseFile);
+  const store = new SqliteCallStore({ path: dbPath, timers, reportError: (err) => internalError(err, 'store') });
+  store.open();
+  const interrupted = store.markInterrupted(Date.now());
+  if (interrupted > 0) log.warn({ interrupted }, 'calls in progress at the last stop were marked interrupted');
+  const storeAttachment = attachStore(publisher, store);
+  const stopRetention = startRetention(store, config.recordRetentionDays, timers, { reportError: (err) => internalError(err, 'retention') });
+
+  // ── engine ──
   publisher.subscribe((e) => log.info({ callId: e.callId, kind: e.kind, leg: e.leg, code: e.code, reason: e.reason }, e.text));
   const engine = new CallEngine({
     stack: sip.stack,
@@ -137,6 +149,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     identity,
     ownAddress: advertised,
     policy: config,
+    onCallStart: (request) => storeAttachment.begin(request),
     transferHook: config.transferHookUrl
       ? transferHook({
         url: config.transferHookUrl, secret: config.hookSecret, timeoutMs: 3000,
@@ -205,7 +218,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
 
   let stopping: Promise<void> | undefined;
   return {
-    readyLine, sip, engine, publisher, xml, http, counters,
+    readyLine, sip, engine, publisher, xml, http, store, counters,
     shutdown(drainMs = config.drainTimeout * 1000) {
       stopping ??= (async () => {
         engine.drain();
@@ -218,6 +231,9 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         await xml?.close();
         await http?.close();
         await sip.close();
+        stopRetention();
+        storeAttachment.detach();
+        store.close();
       })();
       return stopping;
     },

@@ -20,6 +20,8 @@ export interface EngineOptions {
   ownAddress: string;
   policy: AdmissionPolicy;
   transferHook?: SessionContext['transferHook'];
+  /** Told of every request before it is admitted or refused (the record store's `begin`). */
+  onCallStart?: (request: CallRequest) => void;
   now?: () => number;
   reportError(err: unknown, where: string): void;
 }
@@ -47,6 +49,11 @@ export class CallEngine {
 
   /** Starts a call; a refusal is published as a `refused` event and returned. */
   start(request: CallRequest): StartResult {
+    try {
+      this.opts.onCallStart?.(request);
+    } catch (err) {
+      this.opts.reportError(err, 'onCallStart');
+    }
     if (this.draining) return this.refuse(request, 503, 'draining', 'Refused: server is shutting down');
     const admitted = this.admission.admit(request);
     if (!admitted.ok) return this.refuse(request, admitted.status, admitted.reason, admitted.text);

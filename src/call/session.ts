@@ -126,6 +126,7 @@ export class CallSession {
     this.oodClient = this.ctx.stack.refer(refer, req.destination, {
       referredBy: `<${this.ctx.identity}>`,
       notifyTimeoutMs: req.options.referNotifyTimeoutMs,
+      ringingTimeoutMs: req.options.ringTimeoutMs + req.options.referNotifyTimeoutMs,
     }, {
       onResponse: (res) => {
         if (res.status < 300) this.event('referred', 'initiator', 100, `REFER accepted by the initiator's device (${res.status})`);
@@ -237,7 +238,12 @@ export class CallSession {
     if (!session) return;
     this.state = 'referring';
     const timeout = this.request.options.referNotifyTimeoutMs;
-    session.refer(this.request.destination, { referredBy: `<${this.ctx.identity}>`, notifyTimeoutMs: timeout }, {
+    session.refer(this.request.destination, {
+      referredBy: `<${this.ctx.identity}>`,
+      notifyTimeoutMs: timeout,
+      // Once the destination rings, it may ring for the whole ring timeout (plus the NOTIFY wait).
+      ringingTimeoutMs: this.request.options.ringTimeoutMs + timeout,
+    }, {
       onProgress: (frag) => {
         if (frag && frag.status >= 180 && frag.status < 200) this.destinationRings();
       },

@@ -17,6 +17,11 @@ export interface ReferOptions {
   noSubscription?: boolean;
   /** How long to wait for a NOTIFY (and, after it, for the next one) before giving up. */
   notifyTimeoutMs: number;
+  /**
+   * After a NOTIFY saying the target rings (18x), how long to wait for the outcome: a phone rings
+   * as long as it likes, so the caller's ring timeout applies here, not `notifyTimeoutMs`.
+   */
+  ringingTimeoutMs?: number;
   headers?: [string, string][];
 }
 
@@ -116,15 +121,16 @@ export class ReferClient {
       this.finish({ kind: 'terminated-without-final', reason });
       return;
     }
-    this.arm();
+    const ringing = frag !== undefined && frag.status >= 180 && frag.status < 200;
+    this.arm(ringing ? this.options.ringingTimeoutMs : undefined);
   }
 
-  private arm(): void {
+  private arm(ms?: number): void {
     if (this.timer !== undefined) this.host.timers.clearTimeout(this.timer);
     this.timer = this.host.timers.setTimeout(() => {
       this.timer = undefined;
       this.finish({ kind: 'timeout' });
-    }, this.options.notifyTimeoutMs);
+    }, ms ?? this.options.notifyTimeoutMs);
   }
 
   private finish(end: ReferEnd): void {

@@ -1,0 +1,542 @@
+/**
+ * The CallStore on SQLite (better-sqlite3), the default (`DatabaseFile`, decisions.md §2).
+ * WAL with `synchronous = NORMAL`: a commit is durable against a crash of the process (not of
+ * the machine) and costs a few µs, so final events are committed before they are published
+ * (decisions.md §7), while other events wait in a queue written in one transaction every
+ * `batchMs` or `batchSize` events, from a timer: never from the call path itself.
+ *
+ * Each call is a row of `calls` (the derived record, for queries and CSV) plus its events in
+ * `events`. Records of live calls are kept in memory between batches, so writing a batch is
+ * one upsert per touched call and one insert per event; the database stays the truth (a cache
+ * entry is dropped when a write fails and reloaded from the rows when needed).
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CallEvent } from '../call/events.js';
+import type { CallMode, CallRequest, TriggerName } from '../call/request.js';
+import type { TimerHandle, TimerHost } from '../sip/timer.js';
+import { csvLine, CSV_HEADER } from './csv.js';
+import {
+  applyEvent, applyRequest, CALL_STATES, isEnded, recordFromEvent, recordFromRequest,
+  type CallRecord, type CallState, type TransferRecord,
+} from './record.js';
+import {
+  MAX_LIST_LIMIT, StoreQueryError,
+  type CallStore, type DateRange, type ListPage, type ListQuery,
+} from './store.js';
+
+export interface SqliteStoreOptions {
+  /** The database file (`DatabaseFile`); its directory is created if missing. `:memory:` for tests. */
+  path: string;
+  timers: TimerHost;
+  /** A queued event waits at most this long before its batch is written. */
+  batchMs?: number;
+  /** A batch is written as soon as this many operations are queued (from a 0 ms timer). */
+  batchSize?: number;
+  /** While writes fail, at most this many operations stay queued; older ones are dropped (and reported). */
+  maxQueued?: number;
+  /** Live-call records kept in memory; beyond, the oldest are dropped (they reload from the rows). */
+  maxCached?: number;
+  /** How long a write waits for another connection's lock before failing (SQLITE_BUSY). */
+  busyTimeoutMs?: number;
+  /** A write from the timer failed, or queued operations were dropped. */
+  reportError(err: unknown, where: string): void;
+}
+
+type Op = { kind: 'start'; request: CallRequest; at: number } | { kind: 'event'; event: CallEvent };
+
+/** One row of `calls`; column names as in the schema. */
+interface CallRow {
+  id: string;
+  created_at: number;
+  state: string;
+  mode: string | null;
+  trigger: string | null;
+  client_address: string | null;
+  client_port: number | null;
+  client_key: string | null;
+  raw_initiator: string | null;
+  raw_destination: string | null;
+  initiator: string;
+  destination: string;
+  options: string | null;
+  initiator_ringing_at: number | null;
+  initiator_answered_at: number | null;
+  initiator_ended_at: number | null;
+  destination_ringing_at: number | null;
+  destination_answered_at: number | null;
+  destination_ended_at: number | null;
+  fallback_at: number | null;
+  ended_at: number | null;
+  final_code: number | null;
+  final_text: string | null;
+  reason: string | null;
+  transfers: string;
+}
+
+const CALL_COLUMNS: readonly (keyof CallRow)[] = [
+  'id', 'created_at', 'state', 'mode', 'trigger', 'client_address', 'client_port', 'client_key',
+  'raw_initiator', 'raw_destination', 'initiator', 'destination', 'options',
+  'initiator_ringing_at', 'initiator_answered_at', 'initiator_ended_at',
+  'destination_ringing_at', 'destination_answered_at', 'destination_ended_at',
+  'fallback_at', 'ended_at', 'final_code', 'final_text', 'reason', 'transfers',
+];
+
+/** Schema versions, applied in order; `PRAGMA user_version` = how many are applied. Append only. */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE calls (
+     id TEXT PRIMARY KEY NOT NULL,
+     created_at INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     mode TEXT, trigger TEXT, client_address TEXT, client_port INTEGER, client_key TEXT,
+     raw_initiator TEXT, raw_destination TEXT,
+     initiator TEXT NOT NULL, destination TEXT NOT NULL,
+     options TEXT,
+     initiator_ringing_at INTEGER, initiator_answered_at INTEGER, initiator_ended_at INTEGER,
+     destination_ringing_at INTEGER, destination_answered_at INTEGER, destination_ended_at INTEGER,
+     fallback_at INTEGER, ended_at INTEGER,
+     final_code INTEGER, final_text TEXT, reason TEXT,
+     transfers TEXT NOT NULL DEFAULT '[]'
+   );
+   CREATE INDEX calls_by_created ON calls (created_at, id);
+   CREATE INDEX calls_by_state ON calls (state, created_at, id);
+   CREATE TABLE events (
+     call_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     json TEXT NOT NULL,
+     PRIMARY KEY (call_id, seq)
+   ) WITHOUT ROWID;`,
+];
+
+export const SCHEMA_VERSION = MIGRATIONS.length;
+
+export class SqliteCallStore implements CallStore {
+  private db: Database.Database | undefined;
+  private queue: Op[] = [];
+  private timer: TimerHandle | undefined;
+  private timerIsImmediate = false;
+  private readonly live = new Map<string, CallRecord>();
+  private readonly batchMs: number;
+  private readonly batchSize: number;
+  private readonly maxQueued: number;
+  private readonly maxCached: number;
+  private stmts!: ReturnType<SqliteCallStore['prepareStatements']>;
+  private readonly listStatements = new Map<string, Database.Statement<unknown[], CallRow>>();
+  private writeBatch!: (ops: Op[]) => Set<CallRecord>;
+
+  constructor(private readonly opts: SqliteStoreOptions) {
+    this.batchMs = opts.batchMs ?? 50;
+    this.batchSize = opts.batchSize ?? 500;
+    this.maxQueued = opts.maxQueued ?? 100_000;
+    this.maxCached = opts.maxCached ?? 100_000;
+  }
+
+  open(): void {
+    if (this.db) return;
+    const path = this.opts.path;
+    if (path !== ':memory:' && path !== '') mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      db.pragma('journal_mode = WAL');
+      db.pragma('synchronous = NORMAL');
+      // Another process holding the write lock (a second server on the same file) must not
+      // stall the event loop for long.
+      db.pragma(`busy_timeout = ${Math.max(0, Math.floor(this.opts.busyTimeoutMs ?? 1000))}`);
+      migrate(db, path);
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+    this.db = db;
+    this.stmts = this.prepareStatements(db);
+    this.writeBatch = db.transaction((ops: Op[]) => this.apply(ops));
+  }
+
+  /** A setting as this connection sees it (`journal_mode` is `wal`; `synchronous` 1 = NORMAL). */
+  pragmaValue(name: 'journal_mode' | 'synchronous' | 'user_version'): string | number {
+    return this.requireDb().pragma(name, { simple: true }) as string | number;
+  }
+
+  recordStart(request: CallRequest, at: number): void {
+    this.enqueue({ kind: 'start', request, at });
+  }
+
+  append(event: CallEvent): void {
+    this.enqueue({ kind: 'event', event });
+  }
+
+  appendDurable(event: CallEvent): void {
+    this.requireDb();
+    this.queue.push({ kind: 'event', event });
+    this.flush();
+  }
+
+  flush(): void {
+    this.requireDb();
+    this.cancelTimer();
+    if (this.queue.length === 0) return;
+    const ops = this.queue;
+    let touched: Set<CallRecord>;
+    try {
+      touched = this.writeBatch(ops);
+    } catch (err) {
+      // Rolled back: forget what the batch did to the cached records; the ops stay queued.
+      for (const op of ops) this.live.delete(op.kind === 'start' ? op.request.id : op.event.callId);
+      this.arm(this.batchMs); // try again later, whoever asked for this write
+      throw err;
+    }
+    // Ops queued during the write (none today: everything is synchronous) are kept.
+    this.queue = this.queue === ops ? [] : this.queue.slice(ops.length);
+    this.trimCache(touched);
+  }
+
+  get(callId: string): CallRecord | undefined {
+    this.flushForRead();
+    const row = this.stmts.getCall.get(callId);
+    return row ? this.rowToRecord(row, true) : undefined;
+  }
+
+  list(query: ListQuery): ListPage {
+    const limit = query.limit;
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_LIST_LIMIT) {
+      throw new StoreQueryError(`limit must be an integer from 1 to ${MAX_LIST_LIMIT}`);
+    }
+    if (query.state !== undefined && !CALL_STATES.includes(query.state)) {
+      throw new StoreQueryError(`unknown state "${String(query.state)}"`);
+    }
+    for (const t of [query.since, query.until]) {
+      if (t !== undefined && !Number.isFinite(t)) throw new StoreQueryError('since and until must be times in milliseconds');
+    }
+    const after = query.cursor === undefined ? undefined : decodeCursor(query.cursor);
+    this.flushForRead();
+    const conditions: string[] = [];
+    const params: unknown[] = [];
+    if (query.state !== undefined) { conditions.push('state = ?'); params.push(query.state); }
+    if (query.since !== undefined) { conditions.push('created_at >= ?'); params.push(query.since); }
+    if (query.until !== undefined) { conditions.push('created_at < ?'); params.push(query.until); }
+    if (after) {
+      conditions.push('(created_at < ? OR (created_at = ? AND id < ?))');
+      params.push(after.createdAt, after.createdAt, after.id);
+    }
+    params.push(limit + 1);
+    const rows = this.listStatement(conditions).all(...params);
+    const page: ListPage = { records: rows.slice(0, limit).map((r) => this.rowToRecord(r, true)) };
+    if (rows.length > limit) {
+      const last = page.records[page.records.length - 1]!;
+      page.nextCursor = encodeCursor(last.createdAt, last.id);
+    }
+    return page;
+  }
+
+  exportCsv(range: DateRange, write: (line: string) => void): void {
+    if (!Number.isFinite(range.since) || !Number.isFinite(range.until)) {
+      throw new StoreQueryError('since and until must be times in milliseconds');
+    }
+    this.flushForRead();
+    write(CSV_HEADER);
+    // Collected first: the connection stays busy while a statement iterates, and `write` may
+    // be slow; pages keep memory bounded for large ranges.
+    let after: { createdAt: number; id: string } | undefined;
+    for (;;) {
+      const rows = after
+        ? this.stmts.exportAfter.all(range.since, range.until, after.createdAt, after.createdAt, after.id)
+        : this.stmts.exportFirst.all(range.since, range.until);
+      for (const row of rows) write(csvLine(this.rowToRecord(row, false)));
+      if (rows.length < EXPORT_PAGE) return;
+      const last = rows[rows.length - 1]!;
+      after = { createdAt: last.created_at, id: last.id };
+    }
+  }
+
+  markInterrupted(at: number): number {
+    this.flush();
+    const changes = this.stmts.interrupt.run(at).changes;
+    for (const [id, record] of this.live) {
+      if (isEnded(record)) continue;
+      record.state = 'interrupted';
+      record.endedAt = at;
+      record.reason = 'restart';
+      this.live.delete(id);
+    }
+    return changes;
+  }
+
+  deleteOlderThan(cutoff: number, max?: number): number {
+    this.flushForRead();
+    const limit = max === undefined ? -1 : Math.max(0, Math.floor(max));
+    const purge = this.requireDb().transaction(() => {
+      const ids = this.stmts.oldIds.all(cutoff, limit);
+      for (const id of ids) {
+        this.stmts.deleteEvents.run(id);
+        this.stmts.deleteCall.run(id);
+        this.live.delete(id);
+      }
+      return ids.length;
+    });
+    return purge();
+  }
+
+  close(): void {
+    if (!this.db) return;
+    try {
+      this.flush();
+    } finally {
+      this.cancelTimer();
+      this.db.close();
+      this.db = undefined;
+      this.live.clear();
+    }
+  }
+
+  /** Operations waiting for the next batch (tests, metrics). */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  // ── writing ───────────────────────────────────────────────────────────────────
+
+  private enqueue(op: Op): void {
+    this.requireDb();
+    if (this.queue.length >= this.maxQueued) {
+      // Only while writes keep failing: drop the oldest rather than grow without bound.
+      const dropped = this.queue.splice(0, this.queue.length - this.maxQueued + 1);
+      this.opts.reportError(new Error(`record store: ${dropped.length} queued write(s) dropped, the database is failing`), 'store.queue');
+    }
+    this.queue.push(op);
+    if (this.queue.length >= this.batchSize) this.arm(0);
+    else if (this.timer === undefined) this.arm(this.batchMs);
+  }
+
+  private arm(ms: number): void {
+    if (this.timer !== undefined) {
+      if (ms > 0 || this.timerIsImmediate) return;
+      this.opts.timers.clearTimeout(this.timer);
+    }
+    this.timerIsImmediate = ms === 0;
+    this.timer = this.opts.timers.setTimeout(() => this.flushFromTimer(), ms);
+  }
+
+  private cancelTimer(): void {
+    if (this.timer === undefined) return;
+    this.opts.timers.clearTimeout(this.timer);
+    this.timer = undefined;
+  }
+
+  private flushFromTimer(): void {
+    this.timer = undefined;
+    if (!this.db) return;
+    try {
+      this.flush();
+    } catch (err) {
+      this.opts.reportError(err, 'store.flush');
+    }
+  }
+
+  /** Reads see every event appended before them; a failing write must not stop reads. */
+  private flushForRead(): void {
+    try {
+      this.flush();
+    } catch (err) {
+      this.opts.reportError(err, 'store.flush');
+    }
+  }
+
+  /** Inside the batch transaction. */
+  private apply(ops: Op[]): Set<CallRecord> {
+    const touched = new Set<CallRecord>();
+    for (const op of ops) {
+      if (op.kind === 'start') {
+        let record = this.load(op.request.id);
+        if (record) {
+          // Its events came first (a refusal published before recordStart): the earlier time wins.
+          applyRequest(record, op.request);
+          if (op.at < record.createdAt) record.createdAt = op.at;
+        } else {
+          record = recordFromRequest(op.request, op.at);
+        }
+        this.live.set(record.id, record);
+        touched.add(record);
+      } else {
+        const e = op.event;
+        const record = this.load(e.callId) ?? recordFromEvent(e);
+        this.live.set(record.id, record);
+        if (applyEvent(record, e)) {
+          this.stmts.insertEvent.run(e.callId, e.seq, JSON.stringify(e));
+          touched.add(record);
+        }
+      }
+    }
+    for (const record of touched) this.stmts.upsertCall.run(recordToRow(record));
+    return touched;
+  }
+
+  private load(id: string): CallRecord | undefined {
+    const cached = this.live.get(id);
+    if (cached) return cached;
+    const row = this.stmts.getCall.get(id);
+    return row ? this.rowToRecord(row, true) : undefined;
+  }
+
+  /** After a commit: ended calls leave the cache (only those just written: no scan of every live call). */
+  private trimCache(touched: Set<CallRecord>): void {
+    for (const record of touched) if (isEnded(record)) this.live.delete(record.id);
+    if (this.live.size <= this.maxCached) return;
+    // Map order is insertion order: the oldest first.
+    for (const id of this.live.keys()) {
+      if (this.live.size <= this.maxCached) break;
+      this.live.delete(id);
+    }
+  }
+
+  // ── reading ───────────────────────────────────────────────────────────────────
+
+  private rowToRecord(row: CallRow, withEvents: boolean): CallRecord {
+    const record: CallRecord = {
+      id: row.id,
+      state: row.state as CallState,
+      createdAt: row.created_at,
+      initiator: row.initiator,
+      destination: row.destination,
+      legs: {
+        initiator: legTimes(row.initiator_ringing_at, row.initiator_answered_at, row.initiator_ended_at),
+        destination: legTimes(row.destination_ringing_at, row.destination_answered_at, row.destination_ended_at),
+      },
+      transfers: JSON.parse(row.transfers) as TransferRecord[],
+      events: withEvents ? this.stmts.eventsOf.all(row.id).map((json) => JSON.parse(json) as CallEvent) : [],
+    };
+    if (row.mode !== null) record.mode = row.mode as CallMode;
+    if (row.trigger !== null) record.trigger = row.trigger as TriggerName;
+    if (row.client_address !== null) {
+      record.client = { address: row.client_address, port: row.client_port ?? 0 };
+      if (row.client_key !== null) record.client.key = row.client_key;
+    }
+    if (row.raw_initiator !== null) record.rawInitiator = row.raw_initiator;
+    if (row.raw_destination !== null) record.rawDestination = row.raw_destination;
+    if (row.options !== null) record.options = JSON.parse(row.options) as Record<string, unknown>;
+    if (row.fallback_at !== null) record.fallbackAt = row.fallback_at;
+    if (row.ended_at !== null) record.endedAt = row.ended_at;
+    if (row.final_code !== null) record.finalCode = row.final_code;
+    if (row.final_text !== null) record.finalText = row.final_text;
+    if (row.reason !== null) record.reason = row.reason;
+    return record;
+  }
+
+  private listStatement(conditions: string[]): Database.Statement<unknown[], CallRow> {
+    const where = conditions.length ? `WHERE ${conditions.join(' AND ')}` : '';
+    let stmt = this.listStatements.get(where);
+    if (!stmt) {
+      stmt = this.requireDb().prepare<unknown[], CallRow>(
+        `SELECT * FROM calls ${where} ORDER BY created_at DESC, id DESC LIMIT ?`,
+      );
+      this.listStatements.set(where, stmt);
+    }
+    return stmt;
+  }
+
+  private requireDb(): Database.Database {
+    if (!this.db) throw new Error('record store: not open');
+    return this.db;
+  }
+
+  private prepareStatements(db: Database.Database) {
+    const names = CALL_COLUMNS.join(', ');
+    const values = CALL_COLUMNS.map((c) => `@${c}`).join(', ');
+    const updates = CALL_COLUMNS.filter((c) => c !== 'id').map((c) => `${c} = excluded.${c}`).join(', ');
+    return {
+      upsertCall: db.prepare<[CallRow], unknown>(
+        `INSERT INTO calls (${names}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`,
+      ),
+      insertEvent: db.prepare<[string, number, string], unknown>(
+        'INSERT OR REPLACE INTO events (call_id, seq, json) VALUES (?, ?, ?)',
+      ),
+      getCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE id = ?'),
+      eventsOf: db.prepare<[string], string>('SELECT json FROM events WHERE call_id = ? ORDER BY seq').pluck(),
+      exportFirst: db.prepare<[number, number], CallRow>(
+        `SELECT * FROM calls WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ${EXPORT_PAGE}`,
+      ),
+      exportAfter: db.prepare<[number, number, number, number, string], CallRow>(
+        `SELECT * FROM calls WHERE created_at >= ? AND created_at < ?
+           AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ${EXPORT_PAGE}`,
+      ),
+      interrupt: db.prepare<[number], unknown>(
+        `UPDATE calls SET state = 'interrupted', ended_at = ?, reason = 'restart'
+           WHERE state IN ('in-progress', 'connected')`,
+      ),
+      oldIds: db.prepare<[number, number], string>(
+        'SELECT id FROM calls WHERE created_at < ? ORDER BY created_at LIMIT ?',
+      ).pluck(),
+      deleteEvents: db.prepare<[string], unknown>('DELETE FROM events WHERE call_id = ?'),
+      deleteCall: db.prepare<[string], unknown>('DELETE FROM calls WHERE id = ?'),
+    };
+  }
+}
+
+const EXPORT_PAGE = 1000;
+
+function migrate(db: Database.Database, path: string): void {
+  const current = Number(db.pragma('user_version', { simple: true }));
+  if (current > MIGRATIONS.length) {
+    throw new Error(
+      `record store ${path}: schema version ${current} is newer than this server knows (${MIGRATIONS.length}); ` +
+      'use a newer clicktocall or another DatabaseFile',
+    );
+  }
+  for (let v = current; v < MIGRATIONS.length; v++) {
+    db.transaction(() => {
+      db.exec(MIGRATIONS[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+}
+
+function legTimes(ringingAt: number | null, answeredAt: number | null, endedAt: number | null) {
+  const t: { ringingAt?: number; answeredAt?: number; endedAt?: number } = {};
+  if (ringingAt !== null) t.ringingAt = ringingAt;
+  if (answeredAt !== null) t.answeredAt = answeredAt;
+  if (endedAt !== null) t.endedAt = endedAt;
+  return t;
+}
+
+function recordToRow(r: CallRecord): CallRow {
+  return {
+    id: r.id,
+    created_at: r.createdAt,
+    state: r.state,
+    mode: r.mode ?? null,
+    trigger: r.trigger ?? null,
+    client_address: r.client?.address ?? null,
+    client_port: r.client?.port ?? null,
+    client_key: r.client?.key ?? null,
+    raw_initiator: r.rawInitiator ?? null,
+    raw_destination: r.rawDestination ?? null,
+    initiator: r.initiator,
+    destination: r.destination,
+    options: r.options === undefined ? null : JSON.stringify(r.options),
+    initiator_ringing_at: r.legs.initiator.ringingAt ?? null,
+    initiator_answered_at: r.legs.initiator.answeredAt ?? null,
+    initiator_ended_at: r.legs.initiator.endedAt ?? null,
+    destination_ringing_at: r.legs.destination.ringingAt ?? null,
+    destination_answered_at: r.legs.destination.answeredAt ?? null,
+    destination_ended_at: r.legs.destination.endedAt ?? null,
+    fallback_at: r.fallbackAt ?? null,
+    ended_at: r.endedAt ?? null,
+    final_code: r.finalCode ?? null,
+    final_text: r.finalText ?? null,
+    reason: r.reason ?? null,
+    transfers: JSON.stringify(r.transfers),
+  };
+}
+
+/** Opaque to clients: base64url of `<createdAt>.<id>`. */
+function encodeCursor(createdAt: number, id: string): string {
+  return Buffer.from(`${createdAt}.${id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: number; id: string } {
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const dot = text.indexOf('.');
+  const createdAt = dot > 0 ? Number(text.slice(0, dot)) : NaN;
+  if (!Number.isSafeInteger(createdAt) || dot === text.length - 1) throw new StoreQueryError('invalid cursor');
+  return { createdAt, id: text.slice(dot + 1) };
+}

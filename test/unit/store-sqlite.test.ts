@@ -1,0 +1,351 @@
+// The SQLite record store: schema and migration, batching on an injected clock, the durable
+// path, derived states as rows, paging, interrupted calls, retention, failing writes.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CallEvent, CallEventKind, LegName } from '../../src/call/events.js';
+import type { CallRequest } from '../../src/call/request.js';
+import { SqliteCallStore, SCHEMA_VERSION, type SqliteStoreOptions } from '../../src/store/sqlite-store.js';
+import { StoreQueryError } from '../../src/store/store.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+const T0 = Date.UTC(2025, 4, 6, 7, 8, 9);
+
+function tempDir(t: { after(fn: () => void): void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-store-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+interface Fixture {
+  store: SqliteCallStore;
+  clock: FakeClock;
+  path: string;
+  errors: { err: unknown; where: string }[];
+  /** A second connection, as another process would see the file. */
+  peek(sql: string, ...params: unknown[]): unknown[];
+}
+
+function open(t: { after(fn: () => void): void }, extra: Partial<SqliteStoreOptions> = {}, path?: string): Fixture {
+  const file = path ?? join(tempDir(t), 'calls.db');
+  const clock = new FakeClock(T0);
+  const errors: { err: unknown; where: string }[] = [];
+  const store = new SqliteCallStore({
+    path: file, timers: clock, batchMs: 50, batchSize: 100, reportError: (err, where) => errors.push({ err, where }), ...extra,
+  });
+  store.open();
+  const reader = new Database(file, { readonly: true });
+  t.after(() => {
+    reader.close();
+    store.close();
+  });
+  return { store, clock, path: file, errors, peek: (sql, ...params) => reader.prepare(sql).all(...params) };
+}
+
+function request(id: string, extra: Partial<CallRequest> = {}): CallRequest {
+  return {
+    id, rawInitiator: '1001', rawDestination: '2002',
+    initiator: 'sip:1001@pbx.example', destination: 'sip:2002@pbx.example', mode: 'refer',
+    options: { ringTimeoutMs: 60000, maxDurationMs: 14400000, holdOffer: 'c0-inactive', referNotifyTimeoutMs: 32000, transferPolicy: 'handle' },
+    client: { address: '192.0.2.7', port: 40000, trigger: 'rest', key: 'crm' },
+    ...extra,
+  };
+}
+
+function ev(callId: string, seq: number, kind: CallEventKind, leg?: LegName, code = 200, extra: Partial<CallEvent> = {}): CallEvent {
+  const final = kind === 'connected' || kind === 'failed' || kind === 'refused';
+  return { callId, seq, time: T0 + seq * 1000, kind, leg, code, text: `${kind}`, final, ...extra };
+}
+
+test('schema: created at user_version, WAL, synchronous NORMAL, tables and indexes; the directory is made', (t) => {
+  const dir = tempDir(t);
+  const path = join(dir, 'nested', 'deeper', 'c2c.db');
+  const f = open(t, {}, path);
+  assert.ok(existsSync(path));
+  assert.equal(f.store.pragmaValue('user_version'), SCHEMA_VERSION);
+  assert.equal(f.store.pragmaValue('journal_mode'), 'wal');
+  assert.equal(f.store.pragmaValue('synchronous'), 1);
+  const names = f.peek("SELECT name FROM sqlite_master WHERE type IN ('table','index') AND name NOT LIKE 'sqlite_%' ORDER BY name")
+    .map((r) => (r as { name: string }).name);
+  assert.deepEqual(names, ['calls', 'calls_by_created', 'calls_by_state', 'events']);
+});
+
+test('schema: reopening keeps the rows; a database from a newer version is refused with a clear error', (t) => {
+  const path = join(tempDir(t), 'c.db');
+  const first = new SqliteCallStore({ path, timers: new FakeClock(), reportError: () => {} });
+  first.open();
+  first.recordStart(request('keep'), T0);
+  first.close();
+  const again = new SqliteCallStore({ path, timers: new FakeClock(), reportError: () => {} });
+  again.open();
+  assert.equal(again.get('keep')?.rawDestination, '2002');
+  again.close();
+
+  const raw = new Database(path);
+  raw.pragma('user_version = 99');
+  raw.close();
+  const newer = new SqliteCallStore({ path, timers: new FakeClock(), reportError: () => {} });
+  assert.throws(() => newer.open(), /schema version 99 is newer than this server knows \(1\)/);
+});
+
+test('batching: appended events reach the file only when the timer fires, in one batch', (t) => {
+  const f = open(t);
+  f.store.recordStart(request('b1'), T0);
+  f.store.append(ev('b1', 1, 'initiated'));
+  f.store.append(ev('b1', 2, 'ringing', 'initiator', 180));
+  assert.equal(f.store.queued, 3);
+  assert.equal(f.peek('SELECT * FROM calls').length, 0);
+  f.clock.advance(49);
+  assert.equal(f.peek('SELECT * FROM events').length, 0);
+  f.clock.advance(1);
+  assert.equal(f.store.queued, 0);
+  assert.equal(f.peek('SELECT * FROM events').length, 2);
+  const row = f.peek('SELECT state, initiator_ringing_at, client_key FROM calls WHERE id = ?', 'b1')[0];
+  assert.deepEqual(row, { state: 'in-progress', initiator_ringing_at: T0 + 2000, client_key: 'crm' });
+});
+
+test('batching: reaching batchSize writes from a 0 ms timer, not from append itself', (t) => {
+  const f = open(t, { batchSize: 5 });
+  f.store.recordStart(request('s1'), T0);
+  for (let seq = 1; seq <= 4; seq++) f.store.append(ev('s1', seq, 'ringing', 'initiator', 180));
+  assert.equal(f.peek('SELECT * FROM events').length, 0, 'append does not write');
+  f.clock.advance(0);
+  assert.equal(f.peek('SELECT * FROM events').length, 4);
+  assert.equal(f.store.queued, 0);
+});
+
+test('get() sees events still queued (it flushes first), with its events in seq order', (t) => {
+  const f = open(t);
+  f.store.recordStart(request('g1'), T0);
+  f.store.append(ev('g1', 1, 'initiated', undefined, 100, { translatedInitiator: 'sip:1001@pbx.example' }));
+  f.store.append(ev('g1', 2, 'ringing', 'initiator', 180));
+  const r = f.store.get('g1');
+  assert.ok(r);
+  assert.deepEqual(r.events.map((e) => e.kind), ['initiated', 'ringing']);
+  assert.equal(r.events[0]!.translatedInitiator, 'sip:1001@pbx.example');
+  assert.deepEqual(r.client, { address: '192.0.2.7', port: 40000, key: 'crm' });
+  assert.equal(r.trigger, 'rest');
+  assert.equal(r.options?.['ringTimeoutMs'], 60000);
+  assert.equal(f.store.get('nope'), undefined);
+});
+
+test('durable path: a final event and everything queued before it are committed before appendDurable returns', (t) => {
+  const f = open(t);
+  f.store.recordStart(request('d1'), T0);
+  f.store.append(ev('d1', 1, 'initiated'));
+  f.store.append(ev('d1', 2, 'ringing', 'initiator', 180));
+  f.store.appendDurable(ev('d1', 3, 'failed', 'initiator', 486, { reason: 'initiator-failed' }));
+  // No clock advance: the other connection already sees it all.
+  assert.deepEqual(
+    f.peek('SELECT state, final_code, reason, ended_at FROM calls WHERE id = ?', 'd1')[0],
+    { state: 'failed', final_code: 486, reason: 'initiator-failed', ended_at: T0 + 3000 },
+  );
+  assert.equal(f.peek('SELECT * FROM events WHERE call_id = ?', 'd1').length, 3);
+  assert.equal(f.store.queued, 0);
+  f.clock.advance(1000);
+  assert.equal(f.errors.length, 0);
+});
+
+test('states as stored: REFER success, anchored completed, failure, refusal without a request', (t) => {
+  const f = open(t);
+  f.store.recordStart(request('refer'), T0);
+  for (const [seq, kind, leg] of [[1, 'initiated'], [2, 'ringing', 'initiator'], [3, 'answered', 'initiator'], [4, 'ringing', 'destination']] as const) {
+    f.store.append(ev('refer', seq, kind, leg));
+  }
+  f.store.appendDurable(ev('refer', 5, 'connected', 'destination'));
+  assert.equal(f.store.get('refer')?.state, 'connected');
+  f.store.appendDurable(ev('refer', 6, 'completed', undefined, 200, { reason: 'referred' }));
+
+  f.store.recordStart(request('anch', { mode: 'anchored' }), T0 + 1);
+  f.store.append(ev('anch', 1, 'initiated'));
+  f.store.append(ev('anch', 2, 'answered', 'initiator'));
+  f.store.appendDurable(ev('anch', 3, 'connected', 'destination'));
+  f.store.append(ev('anch', 4, 'transfer-requested', 'destination', 202, { text: 'Transfer to sip:9@x requested by the destination', reason: 'handle' }));
+  f.store.append(ev('anch', 5, 'transfer-connected', 'destination', 200));
+  f.store.appendDurable(ev('anch', 6, 'completed', undefined, 200, { reason: 'hangup' }));
+
+  f.store.appendDurable(ev('ref', 1, 'refused', undefined, 503, {
+    reason: 'limit', translatedInitiator: 'sip:a@x', translatedDestination: 'sip:b@y',
+  }));
+
+  const refer = f.store.get('refer')!;
+  assert.equal(refer.state, 'completed');
+  assert.equal(refer.reason, 'referred');
+  assert.deepEqual(refer.legs.destination, { ringingAt: T0 + 4000, answeredAt: T0 + 5000, endedAt: T0 + 6000 });
+  assert.equal(refer.endedAt, T0 + 6000);
+
+  const anch = f.store.get('anch')!;
+  assert.equal(anch.state, 'completed');
+  assert.equal(anch.mode, 'anchored');
+  assert.deepEqual(anch.transfers.map((x) => [x.target, x.outcome]), [['sip:9@x', 'connected']]);
+  assert.equal(anch.events.length, 6);
+
+  const ref = f.store.get('ref')!;
+  assert.equal(ref.state, 'refused');
+  assert.equal(ref.finalCode, 503);
+  assert.equal(ref.initiator, 'sip:a@x');
+  assert.equal(ref.mode, undefined);
+  assert.equal(ref.client, undefined);
+});
+
+test('a request recorded after its refusal event fills in the request and keeps the refusal', (t) => {
+  const f = open(t);
+  f.store.appendDurable(ev('late', 1, 'refused', undefined, 403, { reason: 'destination-denied' }));
+  f.store.recordStart(request('late'), T0 - 5);
+  const r = f.store.get('late')!;
+  assert.equal(r.state, 'refused');
+  assert.equal(r.rawDestination, '2002');
+  assert.equal(r.createdAt, T0 - 5);
+});
+
+test('list: newest first, cursor paging over equal times, filters, bad cursor and limit', (t) => {
+  const f = open(t);
+  // 25 calls, created in groups of 3 at the same millisecond.
+  for (let i = 0; i < 25; i++) {
+    const id = `call-${String(i).padStart(2, '0')}`;
+    f.store.recordStart(request(id), T0 + Math.floor(i / 3));
+    if (i % 2 === 0) f.store.append(ev(id, 1, 'failed', 'initiator', 480));
+  }
+  const seen: string[] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = f.store.list({ limit: 10, ...(cursor ? { cursor } : {}) });
+    seen.push(...page.records.map((r) => r.id));
+    cursor = page.nextCursor;
+    pages++;
+  } while (cursor && pages < 10);
+  assert.equal(pages, 3);
+  const expected = Array.from({ length: 25 }, (_, i) => `call-${String(24 - i).padStart(2, '0')}`);
+  assert.deepEqual(seen, expected);
+
+  const failed = f.store.list({ limit: 100, state: 'failed' });
+  assert.equal(failed.records.length, 13);
+  assert.ok(failed.records.every((r) => r.state === 'failed'));
+  assert.equal(failed.nextCursor, undefined);
+
+  const window = f.store.list({ limit: 100, since: T0 + 2, until: T0 + 4 });
+  assert.deepEqual(window.records.map((r) => r.id), ['call-11', 'call-10', 'call-09', 'call-08', 'call-07', 'call-06']);
+
+  const exact = f.store.list({ limit: 5, since: T0 + 7 });
+  assert.deepEqual(exact.records.map((r) => r.id), ['call-24', 'call-23', 'call-22', 'call-21']);
+  assert.equal(exact.nextCursor, undefined);
+
+  assert.throws(() => f.store.list({ limit: 10, cursor: 'not-a-cursor!' }), StoreQueryError);
+  assert.throws(() => f.store.list({ limit: 0 }), StoreQueryError);
+  assert.throws(() => f.store.list({ limit: 1001 }), StoreQueryError);
+  assert.throws(() => f.store.list({ limit: 10, state: 'bogus' as never }), StoreQueryError);
+  assert.throws(() => f.store.list({ limit: 10, since: Number.NaN }), StoreQueryError);
+  assert.throws(() => f.store.exportCsv({ since: 0, until: Number.POSITIVE_INFINITY }, () => {}), StoreQueryError);
+});
+
+test('markInterrupted: calls without an end become interrupted at the given time, ended ones stay', (t) => {
+  const path = join(tempDir(t), 'i.db');
+  const before = new SqliteCallStore({ path, timers: new FakeClock(), reportError: () => {} });
+  before.open();
+  before.recordStart(request('ringing'), T0);
+  before.append(ev('ringing', 1, 'ringing', 'initiator', 180));
+  before.recordStart(request('talking', { mode: 'anchored' }), T0);
+  before.appendDurable(ev('talking', 1, 'connected', 'destination'));
+  before.recordStart(request('done'), T0);
+  before.appendDurable(ev('done', 1, 'failed', 'initiator', 486));
+  before.close();
+
+  const f = open(t, {}, path);
+  const at = T0 + 3_600_000;
+  assert.equal(f.store.markInterrupted(at), 2);
+  for (const id of ['ringing', 'talking']) {
+    const r = f.store.get(id)!;
+    assert.equal(r.state, 'interrupted');
+    assert.equal(r.endedAt, at);
+    assert.equal(r.reason, 'restart');
+  }
+  assert.equal(f.store.get('talking')!.finalCode, 200);
+  assert.equal(f.store.get('done')!.state, 'failed');
+  assert.equal(f.store.list({ limit: 10, state: 'interrupted' }).records.length, 2);
+  assert.equal(f.store.markInterrupted(at + 1), 0);
+});
+
+test('deleteOlderThan removes old calls and their events, in slices when asked', (t) => {
+  const f = open(t);
+  for (let i = 0; i < 7; i++) {
+    f.store.recordStart(request(`old${i}`), T0 + i);
+    f.store.appendDurable(ev(`old${i}`, 1, 'failed', 'initiator', 486));
+  }
+  f.store.recordStart(request('new'), T0 + 100);
+  f.store.appendDurable(ev('new', 1, 'failed', 'initiator', 486));
+  assert.equal(f.store.deleteOlderThan(T0 + 100, 3), 3);
+  assert.equal(f.store.get('old0'), undefined);
+  assert.ok(f.store.get('old3'));
+  assert.equal(f.store.deleteOlderThan(T0 + 100), 4);
+  assert.equal(f.store.deleteOlderThan(T0 + 100), 0);
+  assert.deepEqual(f.peek('SELECT call_id FROM events'), [{ call_id: 'new' }]);
+  assert.ok(f.store.get('new'));
+});
+
+test('a failing write (database locked) is reported, kept queued, and written once the lock goes, without counting twice', (t) => {
+  const f = open(t, { busyTimeoutMs: 0 });
+  f.store.recordStart(request('x'), T0);
+  f.store.appendDurable(ev('x', 1, 'connected', 'destination'));
+  const locker = new Database(f.path);
+  locker.exec('BEGIN IMMEDIATE');
+  f.store.append(ev('x', 2, 'transfer-requested', 'destination', 202, { text: 'Transfer to sip:t@x requested by the destination' }));
+  f.clock.advance(50);
+  assert.equal(f.errors.length, 1);
+  assert.equal(f.errors[0]!.where, 'store.flush');
+  assert.match(String(f.errors[0]!.err), /locked|busy/i);
+  assert.equal(f.store.queued, 1);
+  assert.throws(() => f.store.appendDurable(ev('x', 3, 'completed', undefined, 200, { reason: 'hangup' })), /locked|busy/i);
+  locker.exec('COMMIT');
+  locker.close();
+  f.clock.advance(50);
+  assert.equal(f.store.queued, 0);
+  const r = f.store.get('x')!;
+  assert.equal(r.state, 'completed');
+  assert.equal(r.transfers.length, 1);
+  assert.deepEqual(r.events.map((e) => e.seq), [1, 2, 3]);
+});
+
+test('the queue is bounded (writes failing for long): the oldest operations are dropped and reported', (t) => {
+  const f = open(t, { busyTimeoutMs: 0, maxQueued: 3, batchMs: 1_000_000 });
+  for (let seq = 1; seq <= 5; seq++) f.store.append(ev('q', seq, 'ringing', 'initiator', 180));
+  assert.equal(f.store.queued, 3);
+  assert.equal(f.errors.filter((e) => e.where === 'store.queue').length, 2);
+  assert.deepEqual(f.store.get('q')!.events.map((e) => e.seq), [3, 4, 5]);
+});
+
+test('close flushes what is queued; a closed store refuses work', (t) => {
+  const path = join(tempDir(t), 'c.db');
+  const clock = new FakeClock(T0);
+  const store = new SqliteCallStore({ path, timers: clock, reportError: () => {} });
+  store.open();
+  store.recordStart(request('z'), T0);
+  store.append(ev('z', 1, 'initiated'));
+  store.close();
+  assert.throws(() => store.append(ev('z', 2, 'ringing', 'initiator')), /not open/);
+  clock.advance(1000); // the cancelled batch timer does nothing
+  const raw = new Database(path, { readonly: true });
+  t.after(() => raw.close());
+  assert.equal((raw.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 1);
+});
+
+test('a live call dropped from the memory cache reloads from its rows and goes on correctly', (t) => {
+  const f = open(t, { maxCached: 1 });
+  for (const id of ['m1', 'm2', 'm3']) {
+    f.store.recordStart(request(id, { mode: 'anchored' }), T0);
+    f.store.append(ev(id, 1, 'answered', 'initiator'));
+    f.store.append(ev(id, 2, 'transfer-requested', 'destination', 202, { text: `Transfer to sip:${id}@x requested by the destination` }));
+  }
+  f.store.flush();
+  f.store.appendDurable(ev('m1', 3, 'transfer-failed', 'destination', 486));
+  f.store.appendDurable(ev('m1', 4, 'failed', 'destination', 487, { reason: 'hangup' }));
+  const r = f.store.get('m1')!;
+  assert.equal(r.state, 'failed');
+  assert.equal(r.legs.initiator.answeredAt, T0 + 1000);
+  assert.equal(r.legs.initiator.endedAt, T0 + 4000);
+  assert.deepEqual(r.transfers.map((x) => [x.target, x.outcome, x.code]), [['sip:m1@x', 'failed', 486]]);
+  assert.deepEqual(r.events.map((e) => e.seq), [1, 2, 3, 4]);
+});

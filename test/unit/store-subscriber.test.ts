@@ -1,0 +1,67 @@
+// attachStore: the store is the publisher's durable sink (decisions.md §7).
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import type { CallEvent } from '../../src/call/events.js';
+import { EventPublisher } from '../../src/call/publisher.js';
+import type { CallRequest } from '../../src/call/request.js';
+import { SqliteCallStore } from '../../src/store/sqlite-store.js';
+import { attachStore } from '../../src/store/subscriber.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+const T0 = Date.UTC(2025, 2, 3);
+
+const request: CallRequest = {
+  id: 'p1', rawInitiator: 'alice', rawDestination: 'bob', initiator: 'sip:alice@x', destination: 'sip:bob@x', mode: 'refer',
+  options: { ringTimeoutMs: 1, maxDurationMs: 1, holdOffer: 'none', referNotifyTimeoutMs: 1, transferPolicy: 'handle' },
+  client: { address: '127.0.0.1', port: 9, trigger: 'xml' },
+};
+
+test('a final event is committed before other subscribers see it; other events wait for the batch', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-sub-'));
+  const path = join(dir, 's.db');
+  const clock = new FakeClock(T0);
+  const store = new SqliteCallStore({ path, timers: clock, reportError: () => {} });
+  store.open();
+  const reader = new Database(path, { readonly: true });
+  t.after(() => {
+    reader.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const stateInFile = () => (reader.prepare('SELECT state FROM calls WHERE id = ?').get('p1') as { state: string } | undefined)?.state;
+  const errors: unknown[] = [];
+  const publisher = new EventPublisher((e) => errors.push(e));
+  const attachment = attachStore(publisher, store, () => T0);
+
+  const seenWith: [string, string | undefined][] = [];
+  publisher.subscribe((e) => seenWith.push([e.kind, stateInFile()]));
+
+  attachment.begin(request);
+  const base = { callId: 'p1', leg: undefined, text: '' };
+  const events: CallEvent[] = [
+    { ...base, seq: 1, time: T0, kind: 'initiated', code: 100, final: false },
+    { ...base, seq: 2, time: T0 + 1, kind: 'answered', leg: 'initiator', code: 200, final: false },
+    { ...base, seq: 3, time: T0 + 2, kind: 'connected', leg: 'destination', code: 200, final: true },
+    { ...base, seq: 4, time: T0 + 3, kind: 'completed', code: 200, final: false, reason: 'referred' },
+  ];
+  for (const e of events) publisher.publish(e);
+  assert.deepEqual(seenWith, [
+    ['initiated', undefined],
+    ['answered', undefined],
+    ['connected', 'connected'],
+    ['completed', 'completed'],
+  ]);
+  const r = store.get('p1')!;
+  assert.equal(r.rawInitiator, 'alice');
+  assert.equal(r.createdAt, T0);
+  assert.equal(r.events.length, 4);
+  assert.deepEqual(errors, []);
+
+  attachment.detach();
+  publisher.publish({ ...base, seq: 5, time: T0 + 4, kind: 'transfer-failed', code: 500, final: false });
+  assert.equal(store.queued, 0, 'a detached store gets nothing');
+});
