@@ -23,6 +23,8 @@ import { createAuthHook, createHttpServer, HttpAuthenticator, type HttpServer } 
 import { legacyHandler } from './api/http/bridge.js';
 import { installSipReferTrigger } from './api/sip-refer/trigger.js';
 import { transferHook } from './api/hooks/transfer-hook.js';
+import { Metrics } from './metrics/metrics.js';
+import { opsRoutes } from './api/http/ops.js';
 import { SqliteCallStore, attachStore, startRetention, type CallStore } from './store/index.js';
 
 export interface Logger {
@@ -59,11 +61,25 @@ export interface RunningServer {
 export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
   const log = deps.logger;
   const timers = deps.timers ?? realTimers;
-  const counters = { internalErrors: 0 };
+  const counters: { internalErrors: number; metrics?: Metrics } = { internalErrors: 0 };
   const internalError = (err: unknown, where: string) => {
     counters.internalErrors++;
+    counters.metrics?.internalError(where);
     log.error({ err, where }, 'internal error');
   };
+
+  // ── metrics: values read from the components at scrape time ──
+  let engineRef: CallEngine | undefined;
+  let xmlRef: XmlServer | undefined;
+  let httpRef: HttpServer | undefined;
+  let sipRef: SipEndpoint | undefined;
+  const metrics = new Metrics({
+    activeCalls: () => engineRef?.activeCalls ?? 0,
+    sip: () => sipRef?.stack.counts() ?? { transactions: 0, dialogs: 0 },
+    xml: () => xmlRef?.counters,
+    http: () => httpRef?.counters,
+  });
+  counters.metrics = metrics;
 
   // ── SIP ──
   const bindAll = config.ipAddress === undefined;
@@ -117,16 +133,26 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     advertisedAddress: advertised,
     contactUser: 'clicktocall',
     userAgent: 'clicktocall',
-    observer: deps.sipTrace,
+    observer: deps.sipTrace
+      ? (dir, data, transport, remote) => {
+        counters.metrics?.sipMessage(dir, data, transport);
+        deps.sipTrace!(dir, data, transport, remote);
+      }
+      : (dir, data, transport) => counters.metrics?.sipMessage(dir, data, transport),
     onEvent: (e) => {
       if (e.type === 'internal-error') internalError(e.error, `sip ${e.where}`);
-      else if (e.type === 'parse-error') log.debug({ reason: e.reason, remote: e.remote, answered: e.answered }, 'malformed SIP message');
+      else if (e.type === 'retransmission') counters.metrics?.retransmission();
+      else if (e.type === 'parse-error') {
+        counters.metrics?.malformed(e.answered);
+        log.debug({ reason: e.reason, remote: e.remote, answered: e.answered }, 'malformed SIP message');
+      }
     },
     onTransportError: (e) => {
       if (e.code === 'handler-threw' || e.code === 'internal') internalError(e, 'sip transport');
       else log.debug({ code: e.code, remote: e.remote }, e.message);
     },
   });
+  sipRef = sip;
   const udp = sip.bound.find((b) => b.transport === 'udp');
   const identity = config.clickToCallIdentity ?? `sip:clicktocall@${hostText(advertised)}:${udp?.port ?? config.udpTcpPort}`;
 
@@ -149,7 +175,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     identity,
     ownAddress: advertised,
     policy: config,
-    onCallStart: (request) => storeAttachment.begin(request),
+    onCallStart: (request) => {
+      metrics.callStarted(request.id, request.mode, request.client.trigger);
+      storeAttachment.begin(request);
+    },
     transferHook: config.transferHookUrl
       ? transferHook({
         url: config.transferHookUrl, secret: config.hookSecret, timeoutMs: 3000,
@@ -158,6 +187,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       : undefined,
     reportError: internalError,
   });
+  engineRef = engine;
+  publisher.subscribe(metrics.onEvent);
   const defaults: CallOptions = {
     ringTimeoutMs: config.ringTimeout * 1000,
     maxDurationMs: config.maxCallDuration * 1000,
@@ -192,6 +223,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       onInternalError: (err) => internalError(err, 'xml'),
     }, xmlHandler(calls));
     for (const a of await xml.listen()) xmlBound.push(hostPort(a.address, a.port));
+    xmlRef = xml;
   }
 
   let http: HttpServer | undefined;
@@ -203,9 +235,19 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       : undefined;
     http = createHttpServer(
       { hosts: listenAddressesFor(config, 'http'), port: config.httpPort, logger: httpLog, onInternalError: (err) => internalError(err, 'http') },
-      { legacy: { handler: legacyHandler(calls), authenticate } },
+      {
+        legacy: { handler: legacyHandler(calls), authenticate },
+        plugins: [opsRoutes({
+          metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
+          readiness: () => ({
+            sip: sip.bound.length > 0 ? undefined : 'no SIP listener',
+            store: storeWritable(store),
+          }),
+        })],
+      },
     );
     for (const a of await http.listen()) httpBound.push(hostPort(a.address, a.port));
+    httpRef = http;
   }
 
   const readyLine = [
@@ -259,6 +301,15 @@ function firstExternalAddress(): string {
     for (const a of list ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+function storeWritable(store: CallStore): string | undefined {
+  try {
+    store.flush();
+    return undefined;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
 }
 
 function hostOf(uri: string): string {

@@ -1,0 +1,111 @@
+/**
+ * Prometheus metrics (issue 5 "Operations"), one registry per server: calls by mode and outcome,
+ * setup latency, active calls and dialogs, SIP messages by method/status, retransmissions,
+ * transactions alive, XML/HTTP counters, internal errors, and Node's own (event-loop lag …).
+ * Values that already live in a component are read at scrape time (collect), not copied.
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { CallEvent } from '../call/events.js';
+
+export interface MetricSources {
+  activeCalls(): number;
+  sip(): { transactions: number; dialogs: number };
+  xml?(): { connections: number; documents: number; errors: number; refusedRequests: number } | undefined;
+  http?(): { requests?: number; internalErrors?: number } | undefined;
+}
+
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly callsStarted: Counter<'mode' | 'trigger'>;
+  private readonly callsEnded: Counter<'mode' | 'outcome' | 'reason'>;
+  private readonly setupRinging: Histogram;
+  private readonly setupConnected: Histogram;
+  private readonly sipMessages: Counter<'direction' | 'transport' | 'kind' | 'name'>;
+  private readonly retransmissions: Counter;
+  private readonly internalErrors: Counter<'where'>;
+  private readonly parseErrors: Counter<'answered'>;
+  /** Start time and mode of calls in progress (for latency and the ended counter). */
+  private readonly live = new Map<string, { start: number; mode: string }>();
+
+  constructor(sources: MetricSources, opts: { defaultMetrics?: boolean } = {}) {
+    const r = this.registry;
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'clicktocall_' });
+    this.callsStarted = new Counter({ name: 'clicktocall_calls_started_total', help: 'Calls started, by mode and trigger', labelNames: ['mode', 'trigger'], registers: [r] });
+    this.callsEnded = new Counter({ name: 'clicktocall_calls_ended_total', help: 'Calls ended, by mode, outcome (connected, completed, failed, refused) and reason', labelNames: ['mode', 'outcome', 'reason'], registers: [r] });
+    const buckets = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
+    this.setupRinging = new Histogram({ name: 'clicktocall_setup_ringing_seconds', help: 'Request to the initiator ringing', buckets, registers: [r] });
+    this.setupConnected = new Histogram({ name: 'clicktocall_setup_connected_seconds', help: 'Request to Connected to destination', buckets, registers: [r] });
+    this.sipMessages = new Counter({ name: 'clicktocall_sip_messages_total', help: 'SIP messages by direction, transport, kind (request/response) and method or status', labelNames: ['direction', 'transport', 'kind', 'name'], registers: [r] });
+    this.retransmissions = new Counter({ name: 'clicktocall_sip_retransmissions_total', help: 'SIP retransmissions sent', registers: [r] });
+    this.internalErrors = new Counter({ name: 'clicktocall_internal_errors_total', help: 'Unexpected exceptions caught at an edge (decisions §7: should stay 0)', labelNames: ['where'], registers: [r] });
+    this.parseErrors = new Counter({ name: 'clicktocall_sip_malformed_total', help: 'Malformed SIP messages, answered (400) or dropped', labelNames: ['answered'], registers: [r] });
+    new Gauge({ name: 'clicktocall_calls_active', help: 'Calls in progress', registers: [r], collect() { this.set(sources.activeCalls()); } });
+    new Gauge({ name: 'clicktocall_sip_transactions', help: 'SIP transactions alive', registers: [r], collect() { this.set(sources.sip().transactions); } });
+    new Gauge({ name: 'clicktocall_sip_dialogs', help: 'SIP dialogs alive (call legs and subscriptions)', registers: [r], collect() { this.set(sources.sip().dialogs); } });
+    new Gauge({
+      name: 'clicktocall_xml', help: 'XML interface counters', labelNames: ['counter'], registers: [r],
+      collect() {
+        const x = sources.xml?.();
+        if (!x) return;
+        for (const [k, v] of Object.entries(x)) if (typeof v === 'number') this.set({ counter: k }, v);
+      },
+    });
+    new Gauge({
+      name: 'clicktocall_http', help: 'HTTP interface counters', labelNames: ['counter'], registers: [r],
+      collect() {
+        const h = sources.http?.();
+        if (!h) return;
+        for (const [k, v] of Object.entries(h)) if (typeof v === 'number') this.set({ counter: k }, v);
+      },
+    });
+  }
+
+  /** A publisher subscriber. */
+  onEvent = (e: CallEvent & { mode?: string }): void => {
+    if (e.kind === 'initiated' || (e.kind === 'refused' && !this.live.has(e.callId))) {
+      this.live.set(e.callId, { start: e.time, mode: this.pendingMode.get(e.callId) ?? 'unknown' });
+    }
+    const call = this.live.get(e.callId);
+    if (!call) return;
+    if (e.kind === 'ringing' && e.leg === 'initiator') this.setupRinging.observe((e.time - call.start) / 1000);
+    if (e.kind === 'connected') this.setupConnected.observe((e.time - call.start) / 1000);
+    if (e.kind === 'failed' || e.kind === 'refused' || e.kind === 'completed') {
+      this.callsEnded.inc({ mode: call.mode, outcome: e.kind, reason: e.reason ?? '' });
+      this.live.delete(e.callId);
+      this.pendingMode.delete(e.callId);
+    }
+  };
+
+  private readonly pendingMode = new Map<string, string>();
+
+  callStarted(callId: string, mode: string, trigger: string): void {
+    this.callsStarted.inc({ mode, trigger });
+    this.pendingMode.set(callId, mode);
+  }
+
+  /** The SIP stack's message observer: counts by method (requests) or status (responses). */
+  sipMessage = (direction: 'in' | 'out', data: Buffer, transport: string): void => {
+    let i = 0;
+    while (i < data.length && i < 24 && data[i] !== 32) i++;
+    const first = data.toString('latin1', 0, i);
+    if (first === 'SIP/2.0') {
+      this.sipMessages.inc({ direction, transport, kind: 'response', name: data.toString('latin1', i + 1, i + 4) });
+    } else if (/^[A-Z]{2,12}$/.test(first)) {
+      this.sipMessages.inc({ direction, transport, kind: 'request', name: first });
+    } else {
+      this.sipMessages.inc({ direction, transport, kind: 'other', name: '' });
+    }
+  };
+
+  retransmission(): void {
+    this.retransmissions.inc();
+  }
+
+  internalError(where: string): void {
+    this.internalErrors.inc({ where: where.split(' ')[0] ?? where });
+  }
+
+  malformed(answered: boolean): void {
+    this.parseErrors.inc({ answered: String(answered) });
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * Operations endpoints and shutdown (issue 5): /healthz, /readyz, /metrics after a call, and
+ * SIGTERM draining: new calls refused with 503 while the server stops, exit status 0.
+ */
+import { test, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { TestPhone, waitFor } from '../support/sip-phone.js';
+import { startServerProcess, XmlClient } from '../support/server-process.js';
+
+const cleanups: (() => Promise<unknown> | void)[] = [];
+after(async () => { for (const c of cleanups.reverse()) await c(); });
+
+test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, internal errors)', async () => {
+  const srv = await startServerProcess(['SipT1 = 20', 'SipT4 = 100', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
+  cleanups.push(() => srv.stop());
+  const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20, onRefer: 'execute' } });
+  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
+  cleanups.push(() => a.stop(), () => b.stop());
+  const base = `http://127.0.0.1:${srv.httpPort}`;
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+  const ready = await fetch(`${base}/readyz`);
+  assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { status: 'ready', checks: { sip: 'ok', store: 'ok' } });
+  const xml = await XmlClient.connect(srv.xmlPort);
+  cleanups.push(() => xml.close());
+  xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination></Request></ClickToCall>`);
+  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  await a.hangup();
+  const text = await (await fetch(`${base}/metrics`)).text();
+  assert.match(text, /^clicktocall_calls_started_total\{mode="refer",trigger="xml"\} 1$/m);
+  assert.match(text, /^clicktocall_calls_ended_total\{mode="refer",outcome="completed",reason="referred"\} 1$/m);
+  assert.match(text, /^clicktocall_setup_connected_seconds_count 1$/m);
+  assert.match(text, /^clicktocall_sip_messages_total\{direction="out",transport="udp",kind="request",name="REFER"\} 1$/m);
+  assert.match(text, /^clicktocall_sip_messages_total\{direction="in",transport="udp",kind="response",name="202"\} 1$/m);
+  assert.match(text, /^clicktocall_calls_active 0$/m);
+  assert.match(text, /^clicktocall_nodejs_eventloop_lag_seconds /m);
+  assert.doesNotMatch(text, /^clicktocall_internal_errors_total\{/m);
+});
+
+test('SIGTERM: calls in progress may finish, new ones get 503, the server exits 0', async () => {
+  const srv = await startServerProcess(['SipT1 = 20', 'SipT4 = 100', 'DrainTimeout = 3', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
+  const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20 } });
+  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
+  cleanups.push(() => a.stop(), () => b.stop());
+  const xml = await XmlClient.connect(srv.xmlPort);
+  cleanups.push(() => xml.close());
+  xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination><AnchorCall>true</AnchorCall></Request></ClickToCall>`);
+  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  const stopped = srv.stop();
+  await waitFor(() => /SIGTERM: draining/.test(srv.output()), 3000, 'the drain to start');
+  const late = await fetch(`http://127.0.0.1:${srv.httpPort}/clicktocall.html?initiator=${encodeURIComponent(a.uri)}&destination=${encodeURIComponent(b.uri)}`);
+  assert.equal(late.status, 503);
+  // The anchored call is ended at the drain deadline: both phones get a BYE.
+  assert.equal(await stopped, 0);
+  await waitFor(() => a.received('BYE').length === 1 && b.received('BYE').length === 1, 3000, 'BYEs at shutdown');
+});
