@@ -5,6 +5,9 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseConfigText } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { CountingTimers, realTimers } from '../../src/sip/timer.js';
@@ -30,7 +33,10 @@ test('REFER, anchored, busy and cancelled calls: transactions, dialogs, timers, 
   cleanups.push(() => b.stop());
   const c = await BaresipPhone.start({ name: 'carol', timeoutSec: 90, answerMode: 'manual' });
   cleanups.push(() => c.stop());
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-release-'));
+  cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
   const { config, errors } = parseConfigText([
+    `DatabaseFile = ${join(dir, 'calls.db')}`, 'RecordRetentionDays = 0',
     'IPAddress = 127.0.0.1', 'UDPTCPPort = 0', 'TLSPort = 0', 'HttpPort = 0', 'XmlRpcPort = 0',
     'SipT1 = 20', 'SipT2 = 80', 'SipT4 = 100', 'SipTimerD = 500', 'RingTimeout = 2', 'LogLevel = NONE',
     'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1',
@@ -59,7 +65,9 @@ test('REFER, anchored, busy and cancelled calls: transactions, dialogs, timers, 
   await waitFor(() => {
     const n = server.sip.stack.counts();
     return n.transactions === 0 && n.dialogs === 0 && n.inviteServers === 0 && n.pendingRefers === 0 && timers.armed === 0;
-  }, 10_000, `the stack to drain: ${JSON.stringify(server.sip.stack.counts())}, timers ${timers.armed}`);
+  }, 10_000, 'the stack to drain').catch((err: Error) => {
+    throw new Error(`${err.message}: ${JSON.stringify(server.sip.stack.counts())}, timers ${timers.armed}`);
+  });
   assert.equal(server.publisher.callSubscriptions, 0);
   assert.equal(server.counters.internalErrors, 0);
 });
