@@ -24,6 +24,8 @@ import { legacyHandler } from './api/http/bridge.js';
 import { installSipReferTrigger } from './api/sip-refer/trigger.js';
 import { transferHook } from './api/hooks/transfer-hook.js';
 import { Metrics } from './metrics/metrics.js';
+import { CallTrace } from './call/trace.js';
+import { redactSipCredentials } from './log/index.js';
 import { opsRoutes } from './api/http/ops.js';
 import { SqliteCallStore, attachStore, startRetention, type CallStore } from './store/index.js';
 
@@ -53,6 +55,7 @@ export interface RunningServer {
   xml: XmlServer | undefined;
   http: HttpServer | undefined;
   store: CallStore;
+  trace: CallTrace;
   counters: { internalErrors: number };
   /** Stop taking calls, let active ones end within `drainMs`, hang up the rest, release everything. */
   shutdown(drainMs?: number): Promise<void>;
@@ -80,6 +83,9 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     http: () => httpRef?.counters,
   });
   counters.metrics = metrics;
+
+  // ── the ladder: SIP messages of the last TraceCalls calls ──
+  const trace = new CallTrace({ maxCalls: config.traceCalls, redact: redactSipCredentials });
 
   // ── SIP ──
   const bindAll = config.ipAddress === undefined;
@@ -133,12 +139,11 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     advertisedAddress: advertised,
     contactUser: 'clicktocall',
     userAgent: 'clicktocall',
-    observer: deps.sipTrace
-      ? (dir, data, transport, remote) => {
-        counters.metrics?.sipMessage(dir, data, transport);
-        deps.sipTrace!(dir, data, transport, remote);
-      }
-      : (dir, data, transport) => counters.metrics?.sipMessage(dir, data, transport),
+    observer: (dir, data, transport, remote) => {
+      counters.metrics?.sipMessage(dir, data, transport);
+      if (trace.enabled) trace.observe(dir, data, transport, remote);
+      deps.sipTrace?.(dir, data, transport, remote);
+    },
     onEvent: (e) => {
       if (e.type === 'internal-error') internalError(e.error, `sip ${e.where}`);
       else if (e.type === 'retransmission') counters.metrics?.retransmission();
@@ -175,6 +180,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     identity,
     ownAddress: advertised,
     policy: config,
+    traceLeg: trace.enabled ? (id, sipCallId) => trace.addLeg(id, sipCallId) : undefined,
     onCallStart: (request) => {
       metrics.callStarted(request.id, request.mode, request.client.trigger);
       storeAttachment.begin(request);
@@ -260,7 +266,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
 
   let stopping: Promise<void> | undefined;
   return {
-    readyLine, sip, engine, publisher, xml, http, store, counters,
+    readyLine, sip, engine, publisher, xml, http, store, trace, counters,
     shutdown(drainMs = config.drainTimeout * 1000) {
       stopping ??= (async () => {
         engine.drain();

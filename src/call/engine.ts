@@ -20,6 +20,7 @@ export interface EngineOptions {
   ownAddress: string;
   policy: AdmissionPolicy;
   transferHook?: SessionContext['transferHook'];
+  traceLeg?: SessionContext['traceLeg'];
   /** Told of every request before it is admitted or refused (the record store's `begin`). */
   onCallStart?: (request: CallRequest) => void;
   now?: () => number;
@@ -66,6 +67,7 @@ export class CallEngine {
       finished: (s) => this.finished(s),
       allowTarget: (uri) => this.admission.allowTarget(uri),
       transferHook: this.opts.transferHook,
+      traceLeg: this.opts.traceLeg,
       reportError: (err, where) => this.opts.reportError(err, where),
     }, request);
     this.calls.set(request.id, session);

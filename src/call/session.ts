@@ -30,6 +30,8 @@ export interface SessionContext {
   finished(session: CallSession): void;
   /** Toll-fraud patterns for targets other than the request's two (transfer targets). */
   allowTarget(uri: string): boolean;
+  /** The SIP Call-ID of one of this call's legs (for the ladder trace). */
+  traceLeg?: (callId: string, sipCallId: string) => void;
   /** TransferHookUrl: asked before acting on a transfer. */
   transferHook?: (info: TransferHookInfo) => Promise<TransferDecision | undefined>;
   reportError(err: unknown, where: string): void;
@@ -88,6 +90,7 @@ export class CallSession {
       'INVITE', request.initiator, `"${display.replace(/["\\]/g, '')}" <${ctx.identity}>`, `<${request.initiator}>`,
     );
     if (opts.holdOffer !== 'none') invite.setBody(holdOffer(opts.holdOffer, ctx.ownAddress), 'application/sdp');
+    ctx.traceLeg?.(request.id, invite.callId);
     this.initiatorLeg = new OutgoingLeg(ctx.stack, ctx.timers, invite, opts.ringTimeoutMs, {
       onRinging: () => this.event('ringing', 'initiator', 180, TEXT.ringingInitiator),
       onAnswered: (res, session, seq) => this.initiatorAnswered(res, session, seq),
@@ -123,6 +126,7 @@ export class CallSession {
     this.state = 'referring';
     const req = this.request;
     const refer = this.ctx.stack.createRequest('REFER', req.initiator, `<${this.ctx.identity}>`, `<${req.initiator}>`);
+    this.ctx.traceLeg?.(req.id, refer.callId);
     this.oodClient = this.ctx.stack.refer(refer, req.destination, {
       referredBy: `<${this.ctx.identity}>`,
       notifyTimeoutMs: req.options.referNotifyTimeoutMs,
@@ -307,6 +311,7 @@ export class CallSession {
     const req = this.request;
     // decisions.md §6: the destination sees the initiator's address as From.
     const invite = this.ctx.stack.createRequest('INVITE', req.destination, `<${req.initiator}>`, `<${req.destination}>`);
+    this.ctx.traceLeg?.(req.id, invite.callId);
     this.destinationLeg = new OutgoingLeg(this.ctx.stack, this.ctx.timers, invite, req.options.ringTimeoutMs, {
       onRinging: () => this.destinationRings(),
       onAnswered: (res, session, seq) => this.guard('destination-answered', () => this.destinationAnswered(res, session, seq)),
@@ -462,7 +467,10 @@ export class CallSession {
       referNotifyTimeoutMs: this.request.options.referNotifyTimeoutMs,
       event: (kind, leg, code, text, extra) => this.event(kind, leg, code, text, extra),
       allowTarget: (uri) => this.ctx.allowTarget(uri),
-      addLeg: (leg) => this.extraLegs.push(leg),
+      addLeg: (leg) => {
+        this.extraLegs.push(leg);
+        this.ctx.traceLeg?.(this.id, leg.request.callId);
+      },
       bridge: (x, y) => this.bridge(x, y),
       endAll: (reason) => this.endAll(reason),
       transferDone: (t) => {
