@@ -68,6 +68,13 @@ export class CallEngine {
       allowTarget: (uri) => this.admission.allowTarget(uri),
       transferHook: this.opts.transferHook,
       traceLeg: this.opts.traceLeg,
+      findParty: (callId, a, b) => {
+        for (const s of this.calls.values()) {
+          const party = s.partyForDialog(callId, a, b);
+          if (party) return { session: s, party };
+        }
+        return undefined;
+      },
       reportError: (err, where) => this.opts.reportError(err, where),
     }, request);
     this.calls.set(request.id, session);

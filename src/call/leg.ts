@@ -82,6 +82,11 @@ export class OutgoingLeg {
     this.client?.cancel();
   }
 
+  /** Lets go of an answered leg without ending it: its session now belongs to someone else. */
+  release(): void {
+    if (this.state === 'answered') this.state = 'ended';
+  }
+
   /** Ends the leg however far it got: CANCEL before the answer, BYE after. */
   hangup(code = 487): void {
     if (this.state === 'answered') {

@@ -12,7 +12,7 @@ import type { TimerHandle, TimerHost } from '../sip/timer.js';
 import { holdAnswer, holdOffer } from '../sdp/hold.js';
 import { type CallEvent, type CallEventKind, type LegName, TEXT } from './events.js';
 import { OutgoingLeg } from './leg.js';
-import { type Party, referTarget, Transfer, type TransferDecision, type TransferHookInfo, type TransferHost } from './transfer.js';
+import { type Party, type ReplacesTarget, referTarget, Transfer, type TransferDecision, type TransferHookInfo, type TransferHost } from './transfer.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
 import type { SipRequest } from '../sip/message/index.js';
 import type { ReferNotifier } from '../sip/dialog/refer-notifier.js';
@@ -30,6 +30,8 @@ export interface SessionContext {
   finished(session: CallSession): void;
   /** Toll-fraud patterns for targets other than the request's two (transfer targets). */
   allowTarget(uri: string): boolean;
+  /** Finds the connected party of any call whose dialog is (callId, tags) — attended transfer. */
+  findParty?: (callId: string, tagA: string, tagB: string) => { session: CallSession; party: Party } | undefined;
   /** The SIP Call-ID of one of this call's legs (for the ladder trace). */
   traceLeg?: (callId: string, sipCallId: string) => void;
   /** TransferHookUrl: asked before acting on a transfer. */
@@ -75,6 +77,8 @@ export class CallSession {
   private connectedSent = false;
   /** Legs placed for transfers (ended with the call). */
   private readonly extraLegs: OutgoingLeg[] = [];
+  /** Sessions taken over from another call by an attended transfer (ended with this call). */
+  private readonly adopted: InviteSession[] = [];
   private transfer: Transfer | undefined;
   private oodClient: ReferClient | undefined;
   /** The two parties talking now (anchored, after connecting; changed by a transfer). */
@@ -409,8 +413,7 @@ export class CallSession {
       return;
     }
     if (target.replaces) {
-      // Attended transfer (Refer-To with Replaces, RFC 3891) is not built yet: say so honestly.
-      reply(501, 'Attended transfer not supported');
+      this.attendedTransfer(transferor, transferee, req, tx, accept, target.uri, target.replaces);
       return;
     }
     const hook = this.ctx.transferHook;
@@ -445,6 +448,105 @@ export class CallSession {
       }
       this.startTransfer(transferor, transferee, req, tx, accept, uri, decision?.policy ?? this.request.options.transferPolicy);
     }), (err: unknown) => this.ctx.reportError(err, 'transfer-hook'));
+  }
+
+  /**
+   * Attended transfer on anchored calls (RFC 5589 §7, Refer-To with Replaces, RFC 3891): the
+   * transferor is in two calls through us; the Replaces names its dialog in the other one. The
+   * transferee is joined with that call's remote party (an offerless re-INVITE to it, its offer to
+   * the transferee, the answer back in the ACK), and both of the transferor's dialogs end.
+   */
+  private attendedTransfer(
+    transferor: Party, transferee: Party, req: SipRequest, tx: ServerTransaction,
+    accept: (o?: { referSub?: boolean }) => ReferNotifier, targetUri: string, replaces: ReplacesTarget,
+  ): void {
+    const reply = (status: number, reason?: string) =>
+      this.ctx.stack.respond(tx, createResponse(req, status, reason, transferor.session.dialog.localTag));
+    const found = this.ctx.findParty?.(replaces.callId, replaces.toTag, replaces.fromTag);
+    if (!found || found.session === this) {
+      // RFC 3891 §3: the dialog to replace does not exist (here).
+      reply(481, 'Replaced dialog not found');
+      return;
+    }
+    const other = found.session.handOver(found.party);
+    if (!other) {
+      reply(481, 'Replaced call is not connected');
+      return;
+    }
+    const notifier = accept();
+    notifier.accept();
+    this.transfer = PENDING_HOOK;
+    this.event('transfer-requested', transferor.leg, 202, `Attended transfer to ${targetUri} requested by the ${transferor.leg}`, { reason: 'attended' });
+    const target: Party = { session: other.session, leg: transferor.leg, uri: other.uri };
+    // Both dialogs taken from the other call are ours to end now.
+    this.adopted.push(other.session, found.party.session);
+    other.session.reinvite(undefined, {
+      onAnswer: (offer, ackTarget) => {
+        if (offer.body.length === 0) {
+          ackTarget();
+          this.attendedFailed(transferor, notifier, 488);
+          return;
+        }
+        transferee.session.reinvite({ body: offer.body, contentType: offer.get('content-type') ?? 'application/sdp' }, {
+          onAnswer: (answer, ackTransferee) => {
+            ackTransferee();
+            ackTarget({ body: answer.body, contentType: answer.get('content-type') ?? 'application/sdp' });
+            this.transfer = undefined;
+            notifier.notify(200, 'OK');
+            this.bridge(transferee, target);
+            this.event('transfer-connected', transferor.leg, 200, `Attended transfer to ${targetUri} connected`, { reason: 'attended' });
+            transferor.session.bye();
+            found.party.session.bye();
+          },
+          onFailure: (code) => {
+            ackTarget({ body: holdAnswer(offer.body, this.ctx.ownAddress), contentType: 'application/sdp' });
+            this.attendedFailed(transferor, notifier, code);
+          },
+        });
+      },
+      onFailure: (code) => this.attendedFailed(transferor, notifier, code),
+    });
+  }
+
+  private attendedFailed(transferor: Party, notifier: ReferNotifier, code: number): void {
+    this.transfer = undefined;
+    notifier.notify(code, 'Transfer failed');
+    this.event('transfer-failed', transferor.leg, code, 'Attended transfer failed', { reason: 'attended' });
+    this.endAll('transfer-failed');
+  }
+
+  /** The party of this call whose SIP dialog is (callId, tags in either order), if connected. */
+  partyForDialog(callId: string, tagA: string, tagB: string): Party | undefined {
+    for (const p of this.parties ?? []) {
+      const d = p.session.dialog;
+      if (d.callId !== callId) continue;
+      if ((d.localTag === tagA && d.remoteTag === tagB) || (d.localTag === tagB && d.remoteTag === tagA)) return p;
+    }
+    return undefined;
+  }
+
+  /**
+   * Another call takes the other party of `party` (an attended transfer replaced `party`'s
+   * dialog): this call lets go of it without a BYE, and ends — BYE to `party` is the taker's job.
+   */
+  handOver(party: Party): { session: InviteSession; uri: string } | undefined {
+    if (!this.parties || this.done || this.transfer) return undefined;
+    const other = this.parties.find((p) => p !== party);
+    if (!other) return undefined;
+    const leg = [this.initiatorLeg, this.destinationLeg, ...this.extraLegs].find((l) => l?.session === other.session);
+    leg?.release();
+    this.parties = undefined;
+    for (const h of [other.session.handler, party.session.handler]) {
+      h.onReinvite = undefined;
+      h.onRefer = undefined;
+    }
+    other.session.handler.onTerminated = undefined;
+    party.session.handler.onTerminated = undefined;
+    const [i, d] = [this.initiatorLeg, this.destinationLeg];
+    const partyLeg = [i, d, ...this.extraLegs].find((l) => l?.session === party.session);
+    partyLeg?.release();
+    this.endAll('replaced');
+    return { session: other.session, uri: other.uri };
   }
 
   private startTransfer(
@@ -529,6 +631,7 @@ export class CallSession {
       leg.hangup();
     }
     this.oodClient?.dispose();
+    for (const session of this.adopted) session.bye();
     this.ctx.finished(this);
   }
 

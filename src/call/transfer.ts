@@ -8,7 +8,7 @@
  *   original REFER ("REFER request failure"), its NOTIFYs are relayed ("reference failure").
  * - reject: 603.
  */
-import { createResponse, type SipRequest, SipParseError } from '../sip/message/index.js';
+import { createResponse, parseParams, type SipRequest, SipParseError } from '../sip/message/index.js';
 import type { SipStack } from '../sip/stack/index.js';
 import type { InviteSession } from '../sip/dialog/invite-session.js';
 import type { ReferNotifier } from '../sip/dialog/refer-notifier.js';
@@ -62,7 +62,13 @@ export interface TransferHost {
 export type Accept = (opts?: { referSub?: boolean }) => ReferNotifier;
 
 /** Checks a REFER's Refer-To (RFC 3515 §2.4.1): exactly one, a usable URI, a scheme we call. */
-export function referTarget(req: SipRequest): { ok: true; uri: string; replaces: boolean } | { ok: false; status: number; reason: string } {
+export interface ReplacesTarget {
+  callId: string;
+  toTag: string;
+  fromTag: string;
+}
+
+export function referTarget(req: SipRequest): { ok: true; uri: string; replaces: ReplacesTarget | undefined } | { ok: false; status: number; reason: string } {
   const values = req.getAll('refer-to');
   if (values.length === 0) return { ok: false, status: 400, reason: 'Missing Refer-To' };
   if (values.length > 1) return { ok: false, status: 400, reason: 'More than one Refer-To' };
@@ -72,7 +78,19 @@ export function referTarget(req: SipRequest): { ok: true; uri: string; replaces:
     if (uri.scheme !== 'sip' && uri.scheme !== 'sips' && uri.scheme !== 'tel') {
       return { ok: false, status: 416, reason: 'Unsupported URI Scheme in Refer-To' };
     }
-    const replaces = uri.headers.has('Replaces') || uri.headers.has('replaces');
+    // RFC 3891 §3 / RFC 5589 §7: Refer-To <sip:target?Replaces=call-id;to-tag=…;from-tag=…>.
+    let replaces: ReplacesTarget | undefined;
+    for (const [k, v] of uri.headers) {
+      if (k.toLowerCase() !== 'replaces') continue;
+      const semi = v.indexOf(';');
+      const params = new Map<string, string | null>();
+      if (semi >= 0) parseParams(v, semi, params);
+      const callId = (semi < 0 ? v : v.slice(0, semi)).trim();
+      const toTag = params.get('to-tag');
+      const fromTag = params.get('from-tag');
+      if (!callId || !toTag || !fromTag) return { ok: false, status: 400, reason: 'Bad Replaces in Refer-To' };
+      replaces = { callId, toTag, fromTag };
+    }
     // Headers in the Refer-To URI belong to the request the referee sends, not to its target.
     const bare = uri.clone();
     bare.headers.clear();

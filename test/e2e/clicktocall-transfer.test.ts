@@ -156,3 +156,47 @@ test('REFER mode: a destination that rings longer than ReferNotifyTimeout still 
     ]);
     await a.hangup();
   }));
+
+test('attended transfer (Refer-To with Replaces, RFC 5589 §7): bob joins alice with carol and leaves both calls', () =>
+  scenario([], async (s) => {
+    const a = await s.phone('alice', { ring: 10, answer: 20 });
+    const b = await s.phone('bob', { ring: 10, answer: 20 });
+    const c = await s.phone('carol', { ring: 10, answer: 20 });
+    s.request(a, b, { anchor: true });
+    await waitFor(() => s.resultsNow().filter((r) => r.startsWith('200 Destination')).length === 1, 5000, 'call 1');
+    s.request(c, b, { anchor: true });
+    await waitFor(() => s.resultsNow().filter((r) => r.startsWith('200 Destination')).length === 2, 5000, 'call 2');
+    const [toAlice, toCarol] = b.calls.filter((x) => x.state === 'established');
+    const d = toCarol!.session!.dialog;
+    const replaces = encodeURIComponent(`${d.callId};to-tag=${d.remoteTag};from-tag=${d.localTag}`);
+    const out: ReferResult = { frags: [] };
+    toAlice!.session!.refer(`<${c.uri}?Replaces=${replaces}>`, { notifyTimeoutMs: 5000 }, {
+      onResponse: (res) => { out.status = res.status; },
+      onProgress: (f) => out.frags.push(f?.status ?? -1),
+      onEnd: (e) => { out.end = e; },
+    });
+    await waitFor(() => out.end !== undefined, 5000, 'the final NOTIFY at bob');
+    assert.equal(out.status, 202);
+    assert.deepEqual(out.end, { kind: 'final', status: 200, reason: 'OK' });
+    await b.waitFor(() => b.received('BYE').length === 2, 3000, 'BYE to bob in both calls');
+    // alice and carol now hold each other's media.
+    await waitFor(() => a.holdsMediaOf(a.calls[0])?.port === c.mediaPort, 3000, 'alice on carol');
+    assert.equal(c.holdsMediaOf(c.calls[0])?.port, a.mediaPort);
+    const ev = transferEvents(s.server.output());
+    assert.deepEqual(ev, ['transfer-requested 202 destination attended', 'transfer-connected 200 destination attended']);
+    assert.match(s.server.output(), /"kind":"completed".*"reason":"replaced"/);
+    await a.hangup();
+    await c.waitFor(() => c.received('BYE').length === 1, 3000, 'BYE to carol');
+  }));
+
+test('attended transfer naming a dialog that does not exist: 481', () =>
+  scenario([], async (s) => {
+    const a = await s.phone('alice', { ring: 10, answer: 20 });
+    const b = await s.phone('bob', { ring: 10, answer: 20 });
+    s.request(a, b, { anchor: true });
+    assert.deepEqual(await s.results(), CONNECTED);
+    const r = transfer(b, `<sip:carol@127.0.0.1:9?Replaces=${encodeURIComponent('nope;to-tag=1;from-tag=2')}>`);
+    await waitFor(() => r.end !== undefined, 5000, 'the REFER answer');
+    assert.equal(r.status, 481);
+    await a.hangup();
+  }));
