@@ -326,7 +326,17 @@ export class SipStack implements DialogHost {
         return;
       }
       case 'new':
-        this.dispatch(req, r.tx);
+        try {
+          this.dispatch(req, r.tx);
+        } catch (err) {
+          // A header read lazily on the way (To, Require, Max-Forwards …) was malformed, or a
+          // handler failed: the transaction exists, so it gets an answer rather than hanging.
+          if (!r.tx.lastResponse || r.tx.lastResponse.status < 200) {
+            const bad = err instanceof SipParseError;
+            if (!bad) this.reportError(err, `dispatch ${req.method}`);
+            if (req.method !== 'ACK') this.respond(r.tx, createResponse(req, bad ? 400 : 500, bad ? sanitizeReason(err.reason) : undefined));
+          }
+        }
         return;
       default:
         // Via/CSeq/From/To unreadable at the transaction layer: the parser lets few through.
