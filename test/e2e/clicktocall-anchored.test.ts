@@ -183,3 +183,17 @@ test('forked 2xx from the destination: the first is the call, the second is ackn
     await a.hangup();
     await b.waitFor(() => first.state === 'ended', 3000, 'BYE for the call');
   }));
+
+test('MaxCallDuration: both legs of a connected anchored call get BYE when it runs out; the call completes', () =>
+  scenario(['MaxCallDuration = 2'], async (s) => {
+    const a = await s.phone('alice', { ring: 10, answer: 20 });
+    const b = await s.phone('bob', { ring: 10, answer: 20 });
+    s.request(a, b, { anchor: true });
+    assert.equal((await s.results()).at(-1), '200 Destination Connected to destination');
+    const connectedAt = Date.now();
+    await a.waitFor(() => a.received('BYE').length === 1, 5000, 'BYE to alice');
+    await b.waitFor(() => b.received('BYE').length === 1, 2000, 'BYE to bob');
+    const after = Date.now() - connectedAt;
+    assert.ok(after >= 1500 && after < 4500, `ended after ${after} ms`);
+    assert.match(s.server.output(), /"kind":"completed".*"reason":"max-duration"/);
+  }));

@@ -43,16 +43,20 @@ async function app(creds?: { username: string; password: string }): Promise<SipE
   return ep;
 }
 
-interface Outcome { status?: number; progress: number[]; end?: ReferEnd }
+interface Outcome { status?: number; progress: number[]; states: string[]; bodies: string[]; end?: ReferEnd }
 
 async function sendRefer(ep: SipEndpoint, srv: ServerProcess, transport: 'udp' | 'tcp'): Promise<Outcome> {
   const t = transport === 'tcp' ? ';transport=tcp' : '';
   const req = ep.stack.createRequest('REFER', `sip:alice@127.0.0.1:${srv.sipPort}${t}`, '<sip:crm@127.0.0.1>', `<sip:alice@127.0.0.1:${srv.sipPort}>`);
-  const out: Outcome = { progress: [] };
+  const out: Outcome = { progress: [], states: [], bodies: [] };
   await new Promise<void>((resolve) => {
     ep.stack.refer(req, `sip:bob@127.0.0.1:${srv.sipPort}`, { notifyTimeoutMs: 15_000 }, {
       onResponse: (res) => { out.status = res.status; },
-      onProgress: (f) => out.progress.push(f?.status ?? -1),
+      onProgress: (f, notify) => {
+        out.progress.push(f?.status ?? -1);
+        out.states.push(notify.get('subscription-state') ?? '');
+        out.bodies.push(`${notify.contentType} ${notify.body.toString()}`);
+      },
       onEnd: (e) => { out.end = e; resolve(); },
     });
   });
@@ -84,6 +88,11 @@ test('received with digest (ReferUser) over UDP: 401, then 202, the call connect
   assert.deepEqual(out.end, { kind: 'final', status: 200, reason: 'OK' });
   assert.equal(out.progress[0], 100);
   assert.equal(out.progress.at(-1), 200);
+  // RFC 3515 §2.4.5: message/sipfrag bodies; active until the final one, which terminates.
+  assert.equal(out.bodies[0], 'message/sipfrag SIP/2.0 100 Trying\r\n');
+  assert.equal(out.bodies.at(-1), 'message/sipfrag SIP/2.0 200 OK\r\n');
+  assert.match(out.states[0]!, /^active;expires=\d+$/);
+  assert.equal(out.states.at(-1), 'terminated;reason=noresource');
   const est = await b.waitForEvent('CALL_ESTABLISHED', 5000);
   assert.match(est.peeruri ?? '', /alice/);
   await b.hangup();
