@@ -27,6 +27,11 @@ import { Metrics } from './metrics/metrics.js';
 import { CallTrace } from './call/trace.js';
 import { redactSipCredentials } from './log/index.js';
 import { opsRoutes } from './api/http/ops.js';
+import { pagePlugin } from './api/http/page.js';
+import { traceRoutes } from './api/http/trace-route.js';
+import { ApiKeyRing, restPlugin } from './api/rest/index.js';
+import { restAuthHook } from './api/rest/auth.js';
+import { startWebhooks, type Webhooks } from './api/webhooks/index.js';
 import { SqliteCallStore, attachStore, startRetention, type CallStore } from './store/index.js';
 
 export interface Logger {
@@ -233,17 +238,23 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   }
 
   let http: HttpServer | undefined;
+  let webhooks: Webhooks | undefined;
   const httpBound: string[] = [];
   if (config.httpPort !== 0) {
     const httpLog = { info: (o: object, m?: string) => log.info(o, m), warn: (o: object, m?: string) => log.warn(o, m), error: (o: object, m?: string) => log.error(o, m) };
-    const authenticate = config.httpAuth
-      ? createAuthHook(new HttpAuthenticator({ password: config.httpAuthPwd, allowBasic: config.httpAuthBasic }), { logger: httpLog })
-      : undefined;
+    const admin = config.httpAuth ? new HttpAuthenticator({ password: config.httpAuthPwd, allowBasic: config.httpAuthBasic }) : undefined;
+    const authenticate = admin ? createAuthHook(admin, { logger: httpLog }) : undefined;
+    webhooks = startWebhooks({
+      publisher, urls: config.webhookUrl, secret: config.hookSecret, timers,
+      reportError: (err) => internalError(err, 'webhook'),
+      onAttempt: (r) => { if (r.outcome !== 'delivered') log.warn({ ...r }, 'webhook delivery'); },
+    });
     http = createHttpServer(
       { hosts: listenAddressesFor(config, 'http'), port: config.httpPort, logger: httpLog, onInternalError: (err) => internalError(err, 'http') },
       {
-        legacy: { handler: legacyHandler(calls), authenticate },
-        plugins: [opsRoutes({
+        legacy: { handler: legacyHandler(calls), authenticate, page: false },
+        plugins: [restPlugin({ calls, apiKeys: config.apiKey, admin, store, webhooks, timers, logger: httpLog }), pagePlugin(),
+          traceRoutes(trace, { authenticate: restAuthHook({ keys: new ApiKeyRing(config.apiKey), admin, logger: httpLog }) }), opsRoutes({
           metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
           readiness: () => ({
             sip: sip.bound.length > 0 ? undefined : 'no SIP listener',
@@ -278,6 +289,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         while (sip.stack.counts().transactions > 0 && Date.now() < byeEnd) await sleep(20);
         await xml?.close();
         await http?.close();
+        webhooks?.stop();
         await sip.close();
         stopRetention();
         storeAttachment.detach();
