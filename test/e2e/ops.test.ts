@@ -35,6 +35,14 @@ test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, intern
   assert.match(text, /^clicktocall_calls_active 0$/m);
   assert.match(text, /^clicktocall_nodejs_eventloop_lag_seconds /m);
   assert.doesNotMatch(text, /^clicktocall_internal_errors_total\{/m);
+  // The record of the call, through the REST API (loopback, no ApiKey: open) and as CSV.
+  const list = await (await fetch(`${base}/v1/calls`)).json() as { calls: { id: string; state: string; mode: string }[] };
+  assert.equal(list.calls.length, 1);
+  assert.equal(list.calls[0]!.mode, 'refer');
+  const csv = await fetch(`${base}/v1/records.csv`);
+  assert.equal(csv.status, 200);
+  assert.match(csv.headers.get('content-type') ?? '', /^text\/csv/);
+  assert.ok((await csv.text()).includes(list.calls[0]!.id));
 });
 
 test('SIGTERM: calls in progress may finish, new ones get 503, the server exits 0', async () => {

@@ -263,6 +263,43 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
           }),
         },
       }, async (request, reply) => streamAll(request, reply));
+
+      v1.get<{ Querystring: { since?: string; until?: string } }>('/records.csv', {
+        schema: {
+          querystring: {
+            type: 'object',
+            properties: {
+              since: { type: 'string', format: 'date-time', description: 'First creation time included (ISO 8601); default: 24 hours ago.' },
+              until: { type: 'string', format: 'date-time', description: 'Creation times before this (ISO 8601); default: now.' },
+            },
+            additionalProperties: false,
+          },
+        },
+        config: {
+          openapi: doc('Call records created in a date range, as CSV (RFC 4180), oldest first.', {
+            200: { description: 'text/csv with a header line.', contentType: 'text/csv', schema: { type: 'string' } },
+            400: { description: 'A bad date or an empty range.' },
+            401: { description: 'No or wrong credentials.' },
+            501: { description: 'No record store is configured.' },
+          }),
+        },
+      }, async (request, reply) => {
+        const store = deps.store;
+        if (!store?.exportCsv) return sendProblem(reply, problem('not-implemented', 501, 'No record store: CSV export needs DatabaseFile.'));
+        const until = request.query.until ? Date.parse(request.query.until) : now();
+        const since = request.query.since ? Date.parse(request.query.since) : until - 86_400_000;
+        if (!(since < until)) {
+          const errors = [{ field: 'since', detail: 'since must be before until' }];
+          return sendProblem(reply, problem('validation', 400, errors[0]!.detail, { errors }));
+        }
+        const lines: string[] = [];
+        store.exportCsv({ since, until }, (line) => lines.push(line));
+        return reply
+          .header('cache-control', 'no-store')
+          .header('content-disposition', 'attachment; filename="clicktocall-records.csv"')
+          .type('text/csv; charset=utf-8')
+          .send(lines.join(''));
+      });
     }, { prefix: '/v1' });
 
     // ── handlers ───────────────────────────────────────────────────────────────────

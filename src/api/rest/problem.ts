@@ -22,7 +22,8 @@ export type ProblemKind =
   | 'refused'
   | 'unavailable'
   | 'payload-too-large'
-  | 'unsupported-media-type';
+  | 'unsupported-media-type'
+  | 'not-implemented';
 
 const TITLES: Record<ProblemKind, string> = {
   validation: 'Invalid request',
@@ -37,6 +38,7 @@ const TITLES: Record<ProblemKind, string> = {
   unavailable: 'Service unavailable',
   'payload-too-large': 'Request body too large',
   'unsupported-media-type': 'Unsupported media type',
+  'not-implemented': 'Not implemented',
 };
 
 export interface FieldError {

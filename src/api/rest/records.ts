@@ -4,6 +4,6 @@
  */
 import type { CallStore } from '../../store/store.js';
 
-export type CallRecordReader = Pick<CallStore, 'get' | 'list'>;
+export type CallRecordReader = Pick<CallStore, 'get' | 'list'> & Partial<Pick<CallStore, 'exportCsv'>>;
 export type { CallRecord, CallState, ListPage, ListQuery } from '../../store/store.js';
 export { StoreQueryError, MAX_LIST_LIMIT } from '../../store/store.js';

@@ -41,6 +41,7 @@ export function skipQuoted(s: string, start: number): number {
 /** The content of a quoted-string, with its quoted-pairs resolved (§25.1). */
 export function unquote(s: string): string {
   if (s.length < 2 || s.charCodeAt(0) !== 34) return s;
+  if (s.indexOf('\\') < 0) return s.slice(1, s.length - 1);
   let out = '';
   for (let i = 1; i < s.length - 1; i++) {
     const ch = s[i]!;
@@ -89,10 +90,15 @@ export function splitList(value: string): string[] {
  * case, and quoted values keep their quotes (callers unquote where the grammar says so).
  * Stops at `stop` (a char code) when given, returning the index where it stopped.
  */
+/** Where parseParams puts what it reads: a Map, or anything with the same set(). */
+export interface ParamSink {
+  set(name: string, value: string | null): unknown;
+}
+
 export function parseParams(
   s: string,
   i: number,
-  into: Map<string, string | null>,
+  into: ParamSink,
   stop = -1,
 ): number {
   const n = s.length;
@@ -133,7 +139,7 @@ export function parseParams(
         const valueStart = i;
         while (i < n) {
           c = s.charCodeAt(i);
-          if (c === 59 || c === stop || c === 32 || c === 9 || c === 13 || c === 10) break;
+          if ((c < 128 && VALUE_END[c] === 1) || c === stop) break;
           i++;
         }
         if (i === valueStart) throw new SipParseError(`Empty value for parameter "${name}"`);
@@ -145,10 +151,19 @@ export function parseParams(
   return i;
 }
 
+/** What ends an unquoted parameter value (besides the caller's stop character): ";" and LWS. */
+const VALUE_END = new Uint8Array(128);
+for (const c of [59, 32, 9, 13, 10]) VALUE_END[c] = 1;
+
 // token chars plus what URI parameter names allow (param-unreserved "[]/:&+$", escapes)
 const PARAM_NAME_CHARS = new Uint8Array(128);
 for (let c = 0; c < 128; c++) {
   if (TOKEN_CHARS[c] === 1 || c === 91 || c === 93 || c === 47 || c === 58 || c === 38 || c === 36) PARAM_NAME_CHARS[c] = 1;
+}
+
+/** A character of a (URI or header) parameter name, as parseParams accepts it. */
+export function isParamNameChar(c: number): boolean {
+  return c < 128 && PARAM_NAME_CHARS[c] === 1;
 }
 
 export function formatParams(params: Map<string, string | null>): string {

@@ -5,10 +5,11 @@
  */
 import { SipParseError } from './errors.js';
 import { headerKey, canonicalName, isListHeader } from './header-names.js';
-import { isToken, parseParams, splitList } from './grammar.js';
+import { isToken, isTokenChar, parseParams, splitList } from './grammar.js';
 import { NameAddr, parseNameAddr } from './name-addr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
+import { materializeHeaders, type HeaderLineOffsets } from './header-lines.js';
 
 export interface Header {
   /** As written on the wire (or canonical when we created it). */
@@ -54,20 +55,59 @@ export interface ReplacesHeader {
   earlyOnly: boolean;
 }
 
-const enc = new TextEncoder();
 
 export abstract class SipMessage {
   abstract readonly isRequest: boolean;
-  headers: Header[];
+  /** The header lines; undefined while they are still offsets into `pendingText` (see header-lines.ts). */
+  private headerList: Header[] | undefined;
+  private pendingText: string | undefined = undefined;
+  private pendingLines: HeaderLineOffsets | undefined = undefined;
   body: Buffer;
   /** The bytes this message was parsed from, until it is modified. */
   raw: Buffer | undefined;
   source: MessageSource | undefined;
-  private cache: Map<string, unknown> | undefined;
+  // Structured values, parsed once (by parseMessage, or on first read) and dropped when their
+  // header changes. Plain fields rather than a Map: these are read for every message.
+  private topViaValue: Via | undefined = undefined;
+  private viaList: Via[] | undefined = undefined;
+  private fromValue: NameAddr | undefined = undefined;
+  private toValue: NameAddr | undefined = undefined;
+  private callIdValue: string | undefined = undefined;
+  private cseqValue: CSeq | undefined = undefined;
+  private maxForwardsValue: number | undefined = undefined;
+  private maxForwardsRead = false;
+  /** The other structured values, by header key. */
+  private cache: Map<string, unknown> | undefined = undefined;
 
   constructor(headers: Header[] = [], body: Buffer = EMPTY) {
-    this.headers = headers;
+    this.headerList = headers;
     this.body = body;
+  }
+
+  /** The header lines in order, as received (or as built). */
+  get headers(): Header[] {
+    if (this.headerList === undefined) {
+      this.headerList = materializeHeaders(this.pendingText!, this.pendingLines!);
+      this.pendingText = undefined;
+      this.pendingLines = undefined;
+    }
+    return this.headerList;
+  }
+
+  set headers(list: Header[]) {
+    this.headerList = list;
+    this.pendingText = undefined;
+    this.pendingLines = undefined;
+  }
+
+  /**
+   * For parseMessage: the header lines as offsets into `text`, made into Header objects when
+   * `headers` is first read.
+   */
+  setPendingHeaders(text: string, lines: HeaderLineOffsets): void {
+    this.headerList = undefined;
+    this.pendingText = text;
+    this.pendingLines = lines;
   }
 
   // ── header access ──────────────────────────────────────────────────────────────
@@ -107,17 +147,19 @@ export abstract class SipMessage {
   /** Replaces every line of a header with the given value(s). */
   set(name: string, value: string | string[]): this {
     const key = headerKey(name);
-    const values = Array.isArray(value) ? value : [value];
+    const spelled = canonicalName(key);
+    const list = this.headers;
     let at = -1;
     const kept: Header[] = [];
-    for (const h of this.headers) {
+    for (let i = 0; i < list.length; i++) {
+      const h = list[i]!;
       if (h.key === key) {
         if (at < 0) at = kept.length;
       } else kept.push(h);
     }
-    const fresh = values.map((v) => ({ name: canonicalName(key), key, value: v }));
-    if (at < 0) kept.push(...fresh);
-    else kept.splice(at, 0, ...fresh);
+    if (at < 0) at = kept.length;
+    if (typeof value === 'string') kept.splice(at, 0, { name: spelled, key, value });
+    else for (let i = 0; i < value.length; i++) kept.splice(at + i, 0, { name: spelled, key, value: value[i]! });
     this.headers = kept;
     this.touched(key);
     return this;
@@ -174,9 +216,71 @@ export abstract class SipMessage {
     return this;
   }
 
+  /**
+   * For parseMessage: the core values it has already parsed and checked, so that the first
+   * reads do not parse them again.
+   */
+  primeCore(topVia: Via, from: NameAddr, to: NameAddr, callId: string, cseq: CSeq): void {
+    this.topViaValue = topVia;
+    this.fromValue = from;
+    this.toValue = to;
+    this.callIdValue = callId;
+    this.cseqValue = cseq;
+  }
+
+  /** For parseMessage: the Max-Forwards value it has checked (undefined: no such header). */
+  primeMaxForwards(value: number | undefined): void {
+    this.maxForwardsValue = value;
+    this.maxForwardsRead = true;
+  }
+
+  /**
+   * Replaces the top Via value (the first element of the first Via line) with `via`, e.g. after
+   * §18.2.1 added received/rport to it; the other Via values and header lines stay as they are.
+   */
+  replaceTopVia(via: Via): this {
+    const i = this.headers.findIndex((h) => h.key === 'via');
+    if (i < 0) {
+      this.headers.unshift({ name: 'Via', key: 'via', value: via.toString() });
+    } else {
+      const old = this.headers[i]!.value;
+      const rest = old.indexOf(',') < 0 ? [] : splitList(old).slice(1);
+      rest.unshift(via.toString());
+      // A new Header object: the old one may be shared with a copy of this message.
+      this.headers[i] = { name: 'Via', key: 'via', value: rest.join(', ') };
+    }
+    this.raw = undefined;
+    this.topViaValue = via;
+    if (this.viaList !== undefined) this.viaList[0] = via;
+    return this;
+  }
+
   protected touched(key: string): void {
     this.raw = undefined;
-    this.cache?.delete(key);
+    switch (key) {
+      case 'via':
+        this.topViaValue = undefined;
+        this.viaList = undefined;
+        return;
+      case 'from':
+        this.fromValue = undefined;
+        return;
+      case 'to':
+        this.toValue = undefined;
+        return;
+      case 'call-id':
+        this.callIdValue = undefined;
+        return;
+      case 'cseq':
+        this.cseqValue = undefined;
+        return;
+      case 'max-forwards':
+        this.maxForwardsValue = undefined;
+        this.maxForwardsRead = false;
+        return;
+      default:
+        this.cache?.delete(key);
+    }
   }
 
   protected cached<T>(key: string, make: () => T): T {
@@ -196,39 +300,60 @@ export abstract class SipMessage {
   // ── structured values (parsed once, on first use) ──────────────────────────────
 
   get vias(): Via[] {
-    return this.cached('via', () => this.getAll('via').map(parseVia));
+    if (this.viaList === undefined) {
+      const values = this.getAll('via');
+      const list: Via[] = [];
+      for (let i = 0; i < values.length; i++) {
+        // The top Via may already be parsed (and stamped, §18.2.1): keep that object.
+        list.push(i === 0 && this.topViaValue !== undefined ? this.topViaValue : parseVia(values[i]!));
+      }
+      this.viaList = list;
+      if (list.length > 0) this.topViaValue = list[0];
+    }
+    return this.viaList;
   }
 
+  /** The first Via value, parsed on its own: the other Via values are parsed only when `vias` is read. */
   get topVia(): Via {
-    const v = this.vias[0];
-    if (!v) throw new SipParseError('Missing Via header');
-    return v;
+    if (this.topViaValue === undefined) {
+      let first: string | undefined;
+      for (const h of this.headers) {
+        if (h.key !== 'via') continue;
+        // Skips an empty Via line as getAll does (§7.3.1 lists).
+        first = h.value.indexOf(',') < 0 ? trimmedOrUndefined(h.value) : splitList(h.value)[0];
+        if (first !== undefined) break;
+      }
+      if (first === undefined) throw new SipParseError('Missing Via header');
+      this.topViaValue = parseVia(first);
+    }
+    return this.topViaValue;
   }
 
   get from(): NameAddr {
-    return this.cached('from', () => parseNameAddr(this.required('from')));
+    return (this.fromValue ??= parseNameAddr(this.required('from')));
   }
 
   get to(): NameAddr {
-    return this.cached('to', () => parseNameAddr(this.required('to')));
+    return (this.toValue ??= parseNameAddr(this.required('to')));
   }
 
   get callId(): string {
-    return this.required('call-id');
+    return (this.callIdValue ??= this.required('call-id'));
   }
 
   get cseq(): CSeq {
-    return this.cached('cseq', () => parseCSeq(this.required('cseq')));
+    return (this.cseqValue ??= parseCSeq(this.required('cseq')));
   }
 
   get maxForwards(): number | undefined {
-    return this.cached('max-forwards', () => {
+    if (!this.maxForwardsRead) {
       const v = this.get('max-forwards');
-      if (v === undefined) return undefined;
       // 1*DIGIT, leading zeros allowed (RFC 4475 §3.1.1.1 sends "0068").
-      if (!/^\d+$/.test(v) || Number(v) > 255) throw new SipParseError(`Bad Max-Forwards "${v}"`);
-      return Number(v);
-    });
+      if (v !== undefined && (!isDigits(v) || Number(v) > 255)) throw new SipParseError(`Bad Max-Forwards "${v}"`);
+      this.maxForwardsValue = v === undefined ? undefined : Number(v);
+      this.maxForwardsRead = true;
+    }
+    return this.maxForwardsValue;
   }
 
   get contacts(): NameAddr[] | '*' {
@@ -346,18 +471,30 @@ export abstract class SipMessage {
   /** Bytes on the wire. Content-Length is always written from the body (§20.14). */
   serialize(): Buffer {
     if (this.raw) return this.raw;
+    const head = this.headText();
+    if (this.body.length === 0) return Buffer.from(head, 'utf8');
+    // One allocation (from the pool for small messages): head, then body.
+    const headLength = Buffer.byteLength(head, 'utf8');
+    const out = Buffer.allocUnsafe(headLength + this.body.length);
+    out.write(head, 0, headLength, 'utf8');
+    this.body.copy(out, headLength);
+    return out;
+  }
+
+  /** The length of `serialize()`'s result, without building it. */
+  byteLength(): number {
+    if (this.raw) return this.raw.length;
+    return Buffer.byteLength(this.headText(), 'utf8') + this.body.length;
+  }
+
+  /** Start line, header lines and the empty line, as serialize() writes them. */
+  private headText(): string {
     let head = this.startLine() + '\r\n';
     for (const h of this.headers) {
       if (h.key === 'content-length') continue;
       head += h.name + ': ' + h.value + '\r\n';
     }
-    head += 'Content-Length: ' + this.body.length + '\r\n\r\n';
-    if (this.body.length === 0) return Buffer.from(head, 'utf8');
-    const headBytes = enc.encode(head);
-    const out = Buffer.allocUnsafe(headBytes.length + this.body.length);
-    out.set(headBytes, 0);
-    this.body.copy(out, headBytes.length);
-    return out;
+    return head + 'Content-Length: ' + this.body.length + '\r\n\r\n';
   }
 
   toString(): string {
@@ -422,6 +559,22 @@ export class SipResponse extends SipMessage {
 export const EMPTY: Buffer = Buffer.alloc(0);
 
 export function parseCSeq(v: string): CSeq {
+  // The usual form, "<digits> SP <token>", read in one pass; anything else by the general reading.
+  const n = v.length;
+  let i = 0;
+  let seq = 0;
+  for (let c = v.charCodeAt(0); c >= 48 && c <= 57; c = v.charCodeAt(++i)) seq = seq * 10 + (c - 48);
+  if (i > 0 && i <= 10 && seq <= 0xffffffff && v.charCodeAt(i) === 32) {
+    const m = i + 1;
+    let j = m;
+    while (j < n && isTokenChar(v.charCodeAt(j))) j++;
+    if (j === n && j > m) return { seq, method: v.slice(m) };
+  }
+  return parseCSeqGeneral(v);
+}
+
+/** The general reading (exported so that tests can check the fast path agrees with it). */
+export function parseCSeqGeneral(v: string): CSeq {
   let i = 0;
   while (i < v.length && v.charCodeAt(i) >= 48 && v.charCodeAt(i) <= 57) i++;
   const digits = v.slice(0, i);
@@ -434,6 +587,37 @@ export function parseCSeq(v: string): CSeq {
     throw new SipParseError(`Bad CSeq "${v}"`);
   }
   return { seq: Number(digits), method };
+}
+
+function trimmedOrUndefined(v: string): string | undefined {
+  const t = v.trim();
+  return t === '' ? undefined : t;
+}
+
+/**
+ * The value of a 1*DIGIT string, or -1 when it is empty or holds anything else. Values past
+ * 2^40 are clamped there (callers only compare them with smaller limits).
+ */
+export function digitsValue(v: string): number {
+  if (v.length === 0) return -1;
+  let n = 0;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return -1;
+    n = n * 10 + (c - 48);
+    if (n > 0x10000000000) n = 0x10000000000;
+  }
+  return n;
+}
+
+/** 1*DIGIT */
+export function isDigits(v: string): boolean {
+  if (v.length === 0) return false;
+  for (let i = 0; i < v.length; i++) {
+    const c = v.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
 }
 
 function parseUnsigned(v: string | undefined, what: string): number | undefined {

@@ -10,7 +10,14 @@ export class NameAddr {
   displayName: string | undefined;
   /** The URI as written between < > (or the addr-spec). */
   uri: string;
-  params: Map<string, string | null>;
+  private paramMap: Map<string, string | null> | undefined;
+  /**
+   * Parameters checked by the parser but not yet put in a Map: `paramText` from `paramStart`,
+   * and the tag found there (as the Map would hold it). Most name-addrs are only asked their tag.
+   */
+  private paramText: string | undefined = undefined;
+  private paramStart = 0;
+  private pendingTag: string | null | undefined = undefined;
   private parsed: SipUri | undefined;
 
   constructor(uri: string | SipUri, displayName?: string, params?: Map<string, string | null>) {
@@ -20,7 +27,31 @@ export class NameAddr {
       this.parsed = uri;
     }
     this.displayName = displayName;
-    this.params = params ?? new Map();
+    this.paramMap = params;
+  }
+
+  /** Header parameters (names lower-cased); made on first use. */
+  get params(): Map<string, string | null> {
+    if (this.paramMap === undefined) {
+      const map = new Map<string, string | null>();
+      if (this.paramText !== undefined) parseParams(this.paramText, this.paramStart, map);
+      this.paramText = undefined;
+      this.paramMap = map;
+    }
+    return this.paramMap;
+  }
+
+  set params(map: Map<string, string | null>) {
+    this.paramMap = map;
+    this.paramText = undefined;
+  }
+
+  /** For the parser: parameters already checked by parseParams, with the tag they hold. */
+  setPendingParams(text: string, start: number, tag: string | null | undefined): void {
+    this.paramMap = undefined;
+    this.paramText = text;
+    this.paramStart = start;
+    this.pendingTag = tag;
   }
 
   /** The URI, parsed on first use. Throws SipParseError if it is malformed. */
@@ -30,7 +61,8 @@ export class NameAddr {
   }
 
   get tag(): string | undefined {
-    const t = this.params.get('tag');
+    // Without a Map yet, the parser's pending tag (undefined when there were no parameters).
+    const t = this.paramMap === undefined ? this.pendingTag : this.paramMap.get('tag');
     return t === null ? undefined : t;
   }
 
@@ -52,6 +84,49 @@ export class NameAddr {
 
 /** Parses one name-addr or addr-spec followed by parameters. Throws SipParseError. */
 export function parseNameAddr(value: string): NameAddr {
+  return parseNameAddrFast(value) ?? parseNameAddrGeneral(value);
+}
+
+/**
+ * The two forms phones send — `"Display" <uri>;params` and `<uri>;params` — read without the
+ * general path's trims and regexes. Returns undefined for anything else (the general path then
+ * decides, so that the verdicts stay the same).
+ */
+function parseNameAddrFast(s: string): NameAddr | undefined {
+  const n = s.length;
+  let i = 0;
+  let display: string | undefined;
+  let c = s.charCodeAt(0);
+  if (c === 34) {
+    const close = s.indexOf('"', 1);
+    // A quoted-pair inside: let the general path resolve it.
+    if (close < 0 || s.lastIndexOf('\\', close) > 0) return undefined;
+    i = close + 1;
+    while (i < n && (s.charCodeAt(i) === 32 || s.charCodeAt(i) === 9)) i++;
+    if (s.charCodeAt(i) !== 60) return undefined;
+    display = s.slice(1, close);
+  } else if (c !== 60) {
+    return undefined;
+  }
+  // s[i] is '<'
+  const gt = s.indexOf('>', i + 1);
+  if (gt < 0) return undefined;
+  c = s.charCodeAt(i + 1);
+  const last = s.charCodeAt(gt - 1);
+  // The general path refuses an empty URI or one with spaces around it.
+  if (gt === i + 1 || c <= 32 || c >= 127 || last <= 32 || last >= 127) return undefined;
+  const addr = new NameAddr(s.slice(i + 1, gt), display);
+  if (gt + 1 < n) {
+    // Checked now (the same verdicts as parsing them into the Map), put in a Map when read.
+    const tag = new TagCatcher();
+    parseParams(s, gt + 1, tag);
+    addr.setPendingParams(s, gt + 1, tag.value);
+  }
+  return addr;
+}
+
+/** The general reading (exported so that tests can check the fast path agrees with it). */
+export function parseNameAddrGeneral(value: string): NameAddr {
   const s = value;
   let i = 0;
   const n = s.length;
@@ -91,6 +166,14 @@ export function parseNameAddr(value: string): NameAddr {
   const addr = new NameAddr(uri, display);
   parseParams(s, i, addr.params);
   return addr;
+}
+
+/** A parameter sink for parseParams that keeps only the tag (the last one, as a Map would). */
+class TagCatcher {
+  value: string | null | undefined = undefined;
+  set(name: string, value: string | null): void {
+    if (name === 'tag') this.value = value;
+  }
 }
 
 /** Index of the '<' that opens the URI, skipping quoted display names; -1 if none. */

@@ -4,7 +4,7 @@
  */
 import { isIP } from 'node:net';
 import { SipParseError } from './errors.js';
-import { charSet, escapePercent, formatParams, parseParams, unescapePercent } from './grammar.js';
+import { charSet, escapePercent, formatParams, isParamNameChar, parseParams, unescapePercent } from './grammar.js';
 
 // unreserved = alphanum / mark; mark = "-" / "_" / "." / "!" / "~" / "*" / "'" / "(" / ")"
 const ALNUM = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
@@ -100,8 +100,11 @@ export class SipUri {
 export function parseUri(text: string): SipUri {
   const colon = text.indexOf(':');
   if (colon <= 0) throw new SipParseError(`Bad URI "${text}": no scheme`);
-  const scheme = text.slice(0, colon).toLowerCase();
-  if (!/^[a-z][a-z0-9+.-]*$/.test(scheme)) throw new SipParseError(`Bad URI scheme in "${text}"`);
+  // The usual schemes, as usually written, skip the lower-casing and the scheme check.
+  const scheme = colon === 3 && text.startsWith('sip') ? 'sip'
+    : colon === 4 && text.startsWith('sips') ? 'sips'
+    : text.slice(0, colon).toLowerCase();
+  if (scheme !== 'sip' && scheme !== 'sips' && !/^[a-z][a-z0-9+.-]*$/.test(scheme)) throw new SipParseError(`Bad URI scheme in "${text}"`);
   const rest = text.slice(colon + 1);
   for (let i = 0; i < rest.length; i++) {
     const c = rest.charCodeAt(i);
@@ -113,6 +116,63 @@ export function parseUri(text: string): SipUri {
   if (scheme === 'tel') return parseTel(rest, text);
   if (rest.length === 0) throw new SipParseError(`Bad URI "${text}"`);
   return new SipUri({ scheme, opaque: rest });
+}
+
+/**
+ * True when `text` is a sip: or sips: URI of the plain form nearly every Request-URI has —
+ * [userinfo@]host[:port] then ;name[=value] parameters — with no IPv6 reference, %-escape,
+ * quoted value, non-ASCII character or "?" (so no headers): a form parseUri certainly accepts,
+ * with no headers. The parser uses it to put off building the SipUri until it is read; anything
+ * else it parses at once, so its verdicts are the same.
+ */
+export function isPlainSipUri(text: string): boolean {
+  let i: number;
+  if (text.startsWith('sip:')) i = 4;
+  else if (text.startsWith('sips:')) i = 5;
+  else return false;
+  const n = text.length;
+  const at = text.indexOf('@', i);
+  if (at >= 0) {
+    // parseSip: the user (before any ':') must not be empty.
+    if (at === i || text.charCodeAt(i) === 58) return false;
+    for (; i < at; i++) if (!isPlainUriChar(text.charCodeAt(i))) return false;
+    i = at + 1;
+  }
+  const hostStart = i;
+  for (; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 58 || c === 59) break;
+    if (c >= 128 || HOST_CHARS[c] !== 1) return false;
+  }
+  const h0 = text.charCodeAt(hostStart);
+  if (i === hostStart || i - hostStart > 255 || h0 === 45 || h0 === 46) return false;
+  if (text.charCodeAt(i) === 58) {
+    const portStart = ++i;
+    let port = 0;
+    for (let c = text.charCodeAt(i); c >= 48 && c <= 57; c = text.charCodeAt(++i)) port = port * 10 + (c - 48);
+    if (i === portStart || i - portStart > 5 || port > 65535) return false;
+  }
+  while (i < n) {
+    if (text.charCodeAt(i) !== 59) return false;
+    const nameStart = ++i;
+    for (let c = text.charCodeAt(i); i < n && c !== 37 && isParamNameChar(c); c = text.charCodeAt(++i));
+    if (i === nameStart) return false;
+    if (i < n && text.charCodeAt(i) === 61) {
+      const valueStart = ++i;
+      for (; i < n; i++) {
+        const c = text.charCodeAt(i);
+        if (c === 59) break;
+        if (!isPlainUriChar(c)) return false;
+      }
+      if (i === valueStart) return false;
+    }
+  }
+  return true;
+}
+
+/** Printable ASCII except what the plain form leaves to parseUri: < > " % ? */
+function isPlainUriChar(c: number): boolean {
+  return c > 32 && c < 127 && c !== 60 && c !== 62 && c !== 34 && c !== 37 && c !== 63;
 }
 
 function parseSip(scheme: string, rest: string, text: string): SipUri {
@@ -154,12 +214,12 @@ function parseSip(scheme: string, rest: string, text: string): SipUri {
   uri.host = host;
   if (rest.charCodeAt(i) === 58 /* : */) {
     let j = i + 1;
-    while (j < rest.length && rest.charCodeAt(j) >= 48 && rest.charCodeAt(j) <= 57) j++;
-    const port = rest.slice(i + 1, j);
-    if (port.length === 0 || port.length > 5 || Number(port) > 65535) {
+    let port = 0;
+    for (let c = rest.charCodeAt(j); c >= 48 && c <= 57; c = rest.charCodeAt(++j)) port = port * 10 + (c - 48);
+    if (j === i + 1 || j - i - 1 > 5 || port > 65535) {
       throw new SipParseError(`Bad port in URI "${text}"`);
     }
-    uri.port = Number(port);
+    uri.port = port;
     i = j;
   }
   if (i < rest.length && rest.charCodeAt(i) === 59) {
@@ -182,6 +242,11 @@ function parseSip(scheme: string, rest: string, text: string): SipUri {
     }
   }
   return uri;
+}
+
+/** A character of a hostname or IPv4address (alphanum, "-", "."). */
+export function isHostChar(c: number): boolean {
+  return c < 128 && HOST_CHARS[c] === 1;
 }
 
 /** hostname / IPv4address (§25.1); an IPv6 address must come in brackets. */

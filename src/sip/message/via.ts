@@ -2,7 +2,7 @@
 import { isIP } from 'node:net';
 import { SipParseError } from './errors.js';
 import { formatParams, isWs, parseParams } from './grammar.js';
-import { isHostname } from './uri.js';
+import { isHostChar } from './uri.js';
 
 /** RFC 3261 §8.1.1.7: branches made by RFC 3261 elements start with this cookie. */
 export const BRANCH_COOKIE = 'z9hG4bK';
@@ -12,29 +12,67 @@ export class Via {
   transport: string; // upper-case: UDP, TCP, TLS, SCTP, WS …
   host: string; // IPv6 without brackets
   port: number | undefined;
-  params: Map<string, string | null>;
+  private paramMap: Map<string, string | null> | undefined;
+  /**
+   * Parameters checked by the parser but not yet put in a Map (`paramText` from `paramStart`),
+   * with the three the stack reads, as the Map would hold them. Made into the Map on first use.
+   */
+  private paramText: string | undefined = undefined;
+  private paramStart = 0;
+  private pending: ViaParamCatcher | undefined = undefined;
 
   constructor(transport: string, host: string, port?: number, params?: Map<string, string | null>, protocol = 'SIP/2.0') {
     this.protocol = protocol;
-    this.transport = transport.toUpperCase();
+    this.transport = isUpperCase(transport) ? transport : transport.toUpperCase();
     this.host = host;
     this.port = port;
-    this.params = params ?? new Map();
+    this.paramMap = params;
+  }
+
+  /** via-params (names lower-cased); made on first use. */
+  get params(): Map<string, string | null> {
+    if (this.paramMap === undefined) {
+      const map = new Map<string, string | null>();
+      if (this.paramText !== undefined) parseParams(this.paramText, this.paramStart, map);
+      this.paramText = undefined;
+      this.pending = undefined;
+      this.paramMap = map;
+    }
+    return this.paramMap;
+  }
+
+  set params(map: Map<string, string | null>) {
+    this.paramMap = map;
+    this.paramText = undefined;
+    this.pending = undefined;
+  }
+
+  /** For the parser: parameters already checked by parseParams, with what it caught in them. */
+  setPendingParams(text: string, start: number, caught: ViaParamCatcher): void {
+    this.paramMap = undefined;
+    this.paramText = text;
+    this.paramStart = start;
+    this.pending = caught;
   }
 
   get branch(): string | undefined {
+    const p = this.paramMap === undefined ? this.pending : undefined;
+    if (p !== undefined) return p.branch ?? undefined;
     return this.params.get('branch') ?? undefined;
   }
 
   get received(): string | undefined {
+    const p = this.paramMap === undefined ? this.pending : undefined;
+    if (p !== undefined) return p.received ?? undefined;
     return this.params.get('received') ?? undefined;
   }
 
   /** rport: undefined when absent, null when present without a value, else the port. */
   get rport(): number | null | undefined {
-    if (!this.params.has('rport')) return undefined;
-    const v = this.params.get('rport');
-    return v === null || v === undefined ? null : Number(v);
+    const p = this.paramMap === undefined ? this.pending : undefined;
+    const v = p !== undefined ? p.rport : this.params.has('rport') ? this.params.get('rport') : undefined;
+    if (v === undefined) return undefined;
+    return v === null ? null : Number(v);
   }
 
   get hostport(): string {
@@ -55,7 +93,11 @@ export function parseVia(value: string): Via {
   if (s.startsWith('SIP/2.0/')) {
     const sp = s.indexOf(' ', 8);
     if (sp > 8 && sp <= 13) {
-      const transport = s.slice(8, sp);
+      // The usual transports as usually written are not sliced.
+      const transport = sp === 11 && s.startsWith('UDP', 8) ? 'UDP'
+        : sp === 11 && s.startsWith('TCP', 8) ? 'TCP'
+        : sp === 11 && s.startsWith('TLS', 8) ? 'TLS'
+        : s.slice(8, sp);
       if (isTokenWord(transport)) return parseSentBy(value, s, sp + 1, 'SIP/2.0', transport);
     }
   }
@@ -79,6 +121,34 @@ export function parseVia(value: string): Via {
   return parseSentBy(value, s, i, `${name}/${version}`.toUpperCase(), transport);
 }
 
+/** A parameter sink for parseParams that keeps branch, received and rport (the last of each, as a Map would). */
+class ViaParamCatcher {
+  branch: string | null | undefined = undefined;
+  received: string | null | undefined = undefined;
+  rport: string | null | undefined = undefined;
+  set(name: string, value: string | null): void {
+    if (name === 'branch') this.branch = value;
+    else if (name === 'received') this.received = value;
+    else if (name === 'rport') this.rport = value;
+  }
+}
+
+function isUpperCase(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if ((c >= 97 && c <= 122) || c >= 128) return false;
+  }
+  return true;
+}
+
+function isDigits(t: string): boolean {
+  for (let i = 0; i < t.length; i++) {
+    const c = t.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return t.length > 0;
+}
+
 function isTokenWord(t: string): boolean {
   for (let i = 0; i < t.length; i++) {
     const c = t.charCodeAt(i);
@@ -100,13 +170,18 @@ function parseSentBy(value: string, s: string, i: number, protocol: string, tran
     i = close + 1;
   } else {
     let j = i;
+    // One pass finds the end of the host and whether it is all hostname characters.
+    let plain = true;
     while (j < n) {
       const c = s.charCodeAt(j);
       if (c === 58 || c === 59 || isWs(c)) break;
+      if (!isHostChar(c)) plain = false;
       j++;
     }
     host = s.slice(i, j);
-    if (!isHostname(host)) throw new SipParseError(`Bad Via host "${host}"`);
+    // isHostname, its character test already done: 1 to 255 characters, not starting "-" or ".".
+    const first = s.charCodeAt(i);
+    if (!plain || j === i || j - i > 255 || first === 45 || first === 46) throw new SipParseError(`Bad Via host "${host}"`);
     i = j;
   }
   while (i < n && isWs(s.charCodeAt(i))) i++;
@@ -115,16 +190,19 @@ function parseSentBy(value: string, s: string, i: number, protocol: string, tran
     i++;
     while (i < n && isWs(s.charCodeAt(i))) i++;
     let j = i;
-    while (j < n && s.charCodeAt(j) >= 48 && s.charCodeAt(j) <= 57) j++;
-    const p = s.slice(i, j);
-    if (p.length === 0 || p.length > 5 || Number(p) > 65535) throw new SipParseError(`Bad Via port in "${value}"`);
-    port = Number(p);
+    let p = 0;
+    for (let c = s.charCodeAt(j); c >= 48 && c <= 57; c = s.charCodeAt(++j)) p = p * 10 + (c - 48);
+    if (j === i || j - i > 5 || p > 65535) throw new SipParseError(`Bad Via port in "${value}"`);
+    port = p;
     i = j;
   }
   const via = new Via(transport, host, port, undefined, protocol);
-  parseParams(s, i, via.params);
-  const rport = via.params.get('rport');
-  if (rport !== undefined && rport !== null && !/^\d{1,5}$/.test(rport)) {
+  // Checked now (the same verdicts as parsing them into the Map), put in a Map when read.
+  const caught = new ViaParamCatcher();
+  parseParams(s, i, caught);
+  via.setPendingParams(s, i, caught);
+  const rport = caught.rport;
+  if (rport !== undefined && rport !== null && (rport.length > 5 || !isDigits(rport))) {
     throw new SipParseError(`Bad Via rport in "${value}"`);
   }
   return via;

@@ -20,12 +20,9 @@ export function stampTopVia(req: SipRequest, source: MessageSource): void {
     changed = true;
   }
   if (changed) {
-    // Rewrite the first Via value so that responses built from the header lines carry it.
-    const vias = req.vias;
-    req.removeFirst('via');
-    req.prepend('via', via.toString());
-    // keep the parsed list (the removeFirst/prepend pair invalidated the cache)
-    void vias;
+    // Rewrite the first Via value so that responses built from the header lines carry it. In
+    // place, keeping the parsed object: the other Via values are neither parsed nor rebuilt.
+    req.replaceTopVia(via);
   }
 }
 

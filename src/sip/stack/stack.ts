@@ -108,6 +108,8 @@ export class SipStack implements DialogHost {
   private readonly pendingRefers = new Map<string, PendingRefer>();
   private readonly allow: string[];
   private readonly supported: string[];
+  private readonly allowHeader: string;
+  private readonly supportedHeader: string;
   private closed = false;
   private readonly digest = new DigestClient();
   readonly counters = { received: 0, sent: 0, parseErrors: 0, dropped: 0, internalErrors: 0 };
@@ -120,6 +122,9 @@ export class SipStack implements DialogHost {
     this.ids = new IdGenerator();
     this.allow = opts.allow ?? ['INVITE', 'ACK', 'CANCEL', 'BYE', 'OPTIONS', 'REFER', 'NOTIFY', 'INFO', 'UPDATE'];
     this.supported = opts.supported ?? ['norefersub'];
+    // Joined once: every OPTIONS answer, 405 and INVITE carries them.
+    this.allowHeader = this.allow.join(', ');
+    this.supportedHeader = this.supported.join(', ');
     this.transactions = new TransactionLayer({
       wire: { send: (m, dest, cb) => this.wireSend(m, dest, cb) },
       timers: opts.timers,
@@ -153,8 +158,8 @@ export class SipStack implements DialogHost {
   invite(req: SipRequest, handler: InviteClientHandler): InviteClient {
     const contact = this.contactFor(req);
     req.set('Contact', contact);
-    if (!req.has('allow')) req.set('Allow', this.allow.join(', '));
-    if (!req.has('supported') && this.supported.length) req.set('Supported', this.supported.join(', '));
+    if (!req.has('allow')) req.set('Allow', this.allowHeader);
+    if (!req.has('supported') && this.supported.length) req.set('Supported', this.supportedHeader);
     const client = new InviteClient(this, req, handler, contact);
     client.start();
     return client;
@@ -421,18 +426,18 @@ export class SipStack implements DialogHost {
     }
     // §8.2.1: a method we know but do not serve → 405; one we do not know → 501 (§21.5.2).
     const res = createResponse(req, KNOWN_METHODS.has(method) ? 405 : 501, undefined, this.newTag());
-    res.set('Allow', this.allow.join(', '));
+    res.set('Allow', this.allowHeader);
     this.respond(tx, res);
   }
 
   /** §11.2: 200 with what we support. */
   optionsResponse(req: SipRequest): SipResponse {
     const res = createResponse(req, 200, undefined, this.newTag());
-    res.set('Allow', this.allow.join(', '));
+    res.set('Allow', this.allowHeader);
     res.set('Accept', 'application/sdp, message/sipfrag');
     res.set('Accept-Encoding', 'identity');
     res.set('Accept-Language', 'en');
-    if (this.supported.length) res.set('Supported', this.supported.join(', '));
+    if (this.supported.length) res.set('Supported', this.supportedHeader);
     return res;
   }
 
@@ -663,7 +668,8 @@ export class SipStack implements DialogHost {
     if (dest.transport !== 'udp') return dest;
     const limit = this.opts.udpMaxRequestSize ?? 1300;
     if (req.method === 'ACK' || req.method === 'CANCEL') return dest;
-    const size = req.serialize().length + 80;
+    // byteLength(): the size serialize() would give, without building the bytes only to drop them.
+    const size = req.byteLength() + 80;
     if (size > limit && this.transport.local('tcp', isIP(dest.address) === 6 ? 6 : 4)) {
       return { ...dest, transport: 'tcp' };
     }

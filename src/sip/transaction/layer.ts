@@ -118,7 +118,15 @@ export class TransactionLayer {
     if (key === undefined) return undefined;
     const tx = this.clients.get(key);
     if (!tx) return undefined;
-    if (response.status >= 100 && response.status <= 699) this.guard(tx, () => tx.receiveResponse(response));
+    if (response.status >= 100 && response.status <= 699) {
+      // guard() inlined: no closure per response on this path.
+      try {
+        tx.receiveResponse(response);
+      } catch (error) {
+        this.emit({ type: 'internal-error', error, tx });
+        tx.terminate();
+      }
+    }
     return tx;
   }
 
@@ -149,7 +157,12 @@ export class TransactionLayer {
     if (tx.isInvite && !hasRfc3261Branch(request.topVia)) {
       this.rfc2543Invites.set(rfc2543Base(request), tx);
     }
-    this.guard(tx, () => tx.start());
+    try {
+      tx.start(); // guard() inlined, as in receiveResponse
+    } catch (error) {
+      this.emit({ type: 'internal-error', error, tx });
+      tx.terminate();
+    }
     return { kind: 'new', tx };
   }
 

@@ -14,7 +14,9 @@ const SEP = '\u0000';
  * request that created the transaction."
  */
 export function clientKey(branch: string, method: string): string {
-  return branch + SEP + method;
+  // join() makes one flat string: `+` would leave a tree of cons strings in every key the layer
+  // holds (thousands wait in Completed states), costing memory and GC time.
+  return [branch, method].join(SEP);
 }
 
 /** The client key a response matches, or undefined when its top Via has no branch. Throws SipParseError. */
@@ -26,7 +28,16 @@ export function responseKey(response: SipResponse): string | undefined {
 
 /** sent-by (§17.2.3 rule 2): host compared case-insensitively, the port as written. */
 function sentBy(via: Via): string {
-  return via.host.toLowerCase() + ':' + (via.port === undefined ? '' : String(via.port));
+  const host = via.host;
+  return (hasUpperCase(host) ? host.toLowerCase() : host) + ':' + (via.port === undefined ? '' : String(via.port));
+}
+
+function hasUpperCase(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if ((c >= 65 && c <= 90) || c >= 128) return true;
+  }
+  return false;
 }
 
 /** True when the top Via branch is an RFC 3261 one (§8.1.1.7 magic cookie). */
@@ -57,8 +68,9 @@ export function hasRfc3261Branch(via: Via): boolean {
 export function serverKey(request: SipRequest, method?: string): string {
   const via = request.topVia;
   const m = method ?? (request.method === 'ACK' ? 'INVITE' : request.method);
-  if (hasRfc3261Branch(via)) return via.branch! + SEP + sentBy(via) + SEP + m;
-  return '2543' + SEP + rfc2543Base(request) + SEP + (request.to.tag ?? '') + SEP + m;
+  // Flat strings (join), as in clientKey.
+  if (hasRfc3261Branch(via)) return [via.branch!, sentBy(via), m].join(SEP);
+  return ['2543', rfc2543Base(request), request.to.tag ?? '', m].join(SEP);
 }
 
 /**

@@ -27,7 +27,12 @@ export abstract class Transaction {
   /** Not UDP: nothing is retransmitted and the wait timers D, I, J, K are zero. */
   readonly reliable: boolean;
   protected readonly ctx: TransactionContext;
-  private readonly armed = new Map<TimerName, TimerHandle>();
+  /**
+   * Armed timers as [name, handle, name, handle, …] in the order they were armed: a transaction
+   * has one to three at a time, and thousands of transactions wait in Completed/Accepted states,
+   * so a small array rather than a Map per transaction (less memory, less GC).
+   */
+  private armed: unknown[] | undefined = undefined;
   private ended = false;
 
   protected constructor(id: string, isInvite: boolean, reliable: boolean, ctx: TransactionContext) {
@@ -43,7 +48,10 @@ export abstract class Transaction {
 
   /** Names of the timers currently armed (for tests and debugging). */
   get armedTimers(): TimerName[] {
-    return [...this.armed.keys()];
+    const names: TimerName[] = [];
+    const armed = this.armed;
+    if (armed) for (let i = 0; i < armed.length; i += 2) names.push(armed[i] as TimerName);
+    return names;
   }
 
   // ── timers ─────────────────────────────────────────────────────────────────────
@@ -53,7 +61,7 @@ export abstract class Transaction {
     if (this.ended) return;
     this.stopTimer(name);
     const handle = this.ctx.timers.setTimeout(() => {
-      this.armed.delete(name);
+      this.forget(name);
       if (this.ended) return;
       try {
         onFire();
@@ -61,7 +69,7 @@ export abstract class Transaction {
         this.fail(error);
       }
     }, ms);
-    this.armed.set(name, handle);
+    (this.armed ??= []).push(name, handle);
   }
 
   /**
@@ -75,15 +83,29 @@ export abstract class Transaction {
   }
 
   protected stopTimer(name: TimerName): void {
-    const handle = this.armed.get(name);
-    if (handle === undefined) return;
-    this.armed.delete(name);
-    this.ctx.timers.clearTimeout(handle);
+    const handle = this.forget(name);
+    if (handle !== undefined) this.ctx.timers.clearTimeout(handle);
+  }
+
+  /** Removes a timer from `armed`; returns its handle (undefined when it was not armed). */
+  private forget(name: TimerName): TimerHandle | undefined {
+    const armed = this.armed;
+    if (!armed) return undefined;
+    for (let i = 0; i < armed.length; i += 2) {
+      if (armed[i] === name) {
+        const handle = armed[i + 1];
+        armed.splice(i, 2);
+        return handle;
+      }
+    }
+    return undefined;
   }
 
   private stopAllTimers(): void {
-    for (const handle of this.armed.values()) this.ctx.timers.clearTimeout(handle);
-    this.armed.clear();
+    const armed = this.armed;
+    if (!armed) return;
+    this.armed = undefined;
+    for (let i = 1; i < armed.length; i += 2) this.ctx.timers.clearTimeout(armed[i]);
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────
@@ -94,16 +116,21 @@ export abstract class Transaction {
    */
   protected transmit(message: SipMessage, dest: Destination): void {
     try {
-      this.ctx.wire.send(message, dest, (err) => {
-        if (!err) return;
-        try {
-          this.handleSendError(err);
-        } catch (error) {
-          this.fail(error);
-        }
-      });
+      // One completion callback per transaction, made on the first send (not one per message).
+      this.ctx.wire.send(message, dest, (this.sendDone ??= (err?: Error) => this.onSendDone(err)));
     } catch (error) {
       this.handleSendError(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
+  private sendDone: ((err?: Error) => void) | undefined = undefined;
+
+  private onSendDone(err: Error | undefined): void {
+    if (!err) return;
+    try {
+      this.handleSendError(err);
+    } catch (error) {
+      this.fail(error);
     }
   }
 

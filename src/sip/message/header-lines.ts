@@ -1,0 +1,65 @@
+/**
+ * Header lines as the parser leaves them: offsets into the decoded header block, four numbers per
+ * line, turned into Header objects only when a message's headers are first read. A proxy or a
+ * stack that answers from the core headers (which the parser reads itself) never pays for the
+ * names and values of the others.
+ */
+import { headerKey, lookupHeaderName, spelledAs } from './header-names.js';
+import type { Header } from './message.js';
+
+/**
+ * Per line: name start, name end, value start, value end (the value not yet trimmed). A name
+ * start of -1 marks a continuation line (§7.3.1 folding) whose text joins the previous value.
+ */
+export type HeaderLineOffsets = number[];
+
+export const FOLDED = -1;
+
+/** The Header objects the lines stand for, exactly as an eager parse would have built them. */
+export function materializeHeaders(text: string, lines: HeaderLineOffsets): Header[] {
+  const headers: Header[] = [];
+  let last: Header | undefined;
+  for (let k = 0; k < lines.length; k += 4) {
+    const nameStart = lines[k]!;
+    const nameEnd = lines[k + 1]!;
+    const value = trimmedSlice(text, lines[k + 2]!, lines[k + 3]!);
+    if (nameStart === FOLDED) {
+      // §7.3.1: the continuation and the line before it are joined by one space.
+      if (last) last.value = trimLws(last.value + ' ' + value);
+      continue;
+    }
+    const known = lookupHeaderName(text, nameStart, nameEnd);
+    let name: string;
+    let key: string;
+    if (known !== undefined) {
+      // The spelling as written is kept (it is what we write back); the usual one is not sliced.
+      name = spelledAs(text, nameStart, known.name) ? known.name : text.slice(nameStart, nameEnd);
+      key = known.key;
+    } else {
+      name = text.slice(nameStart, nameEnd);
+      key = headerKey(name);
+    }
+    last = { name, key, value };
+    headers.push(last);
+  }
+  return headers;
+}
+
+/** text[a, b) without the SP/HTAB around it (§7.3.1), sliced once. */
+export function trimmedSlice(text: string, a: number, b: number): string {
+  while (a < b && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++;
+  while (b > a && (text.charCodeAt(b - 1) === 32 || text.charCodeAt(b - 1) === 9)) b--;
+  return text.slice(a, b);
+}
+
+/**
+ * Strips SP/HTAB (§25.1 LWS) from both ends. String.prototype.trim would also remove U+FEFF and
+ * other Unicode spaces that belong to a UTF8-NONASCII header value (RFC 4475 §3.1.1.2).
+ */
+export function trimLws(s: string): string {
+  let a = 0;
+  let b = s.length;
+  while (a < b && (s.charCodeAt(a) === 32 || s.charCodeAt(a) === 9)) a++;
+  while (b > a && (s.charCodeAt(b - 1) === 32 || s.charCodeAt(b - 1) === 9)) b--;
+  return a === 0 && b === s.length ? s : s.slice(a, b);
+}
