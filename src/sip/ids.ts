@@ -8,6 +8,9 @@ import { randomBytes } from 'node:crypto';
 export class IdGenerator {
   private readonly prefix: string;
   private counter = 0;
+  /** Random bytes drawn 4 KiB at a time: one CSPRNG call per 1,024 tags, not one per tag. */
+  private pool = Buffer.alloc(0);
+  private poolAt = 0;
 
   constructor(private readonly host = 'clicktocall') {
     this.prefix = randomBytes(6).toString('hex');
@@ -23,7 +26,14 @@ export class IdGenerator {
   }
 
   tag(): string {
-    return randomBytes(4).toString('hex') + this.counter.toString(36);
+    if (this.poolAt + 4 > this.pool.length) {
+      this.pool = randomBytes(4096);
+      this.poolAt = 0;
+    }
+    const hex = this.pool.toString('hex', this.poolAt, this.poolAt + 4);
+    this.poolAt += 4;
+    this.counter = (this.counter + 1) % 0x7fffffff;
+    return hex + this.counter.toString(36);
   }
 
   callId(): string {
