@@ -7,42 +7,7 @@ import type { Socket } from 'node:net';
 import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
 import type { TransportError } from '../../src/sip/transport/transport-error.js';
 import type { Inbound, ListenerSpec, SendTarget, TransportLayerOptions } from '../../src/sip/transport/types.js';
-
-interface Peer {
-  layer: TransportLayer;
-  inbox: Inbound[];
-  errors: TransportError[];
-}
-
-function peer(listeners: ListenerSpec[], extra: Partial<TransportLayerOptions> = {}): Peer {
-  const inbox: Inbound[] = [];
-  const errors: TransportError[] = [];
-  const layer = new TransportLayer({
-    listeners,
-    maxMessageSize: 65535,
-    maxHeaders: 100,
-    maxConnectionsPerSource: 10,
-    idleTimeoutMs: 10_000,
-    readTimeoutMs: 5_000,
-    keepAliveIntervalMs: 0,
-    onMessage: (m) => inbox.push(m),
-    onError: (e) => errors.push(e),
-    ...extra,
-  });
-  return { layer, inbox, errors };
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 3000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function send(layer: TransportLayer, data: string | Buffer, target: SendTarget): Promise<Error | undefined> {
-  return new Promise((resolve) => layer.send(Buffer.from(data), target, (err) => resolve(err)));
-}
+import { peer, send, waitFor, type Peer } from '../support/transport-peer.js';
 
 interface RawClient {
   socket: Socket;
