@@ -82,3 +82,13 @@ test('cursor and since parsing', () => {
   assert.equal(parseSince('2024-01-01'), Date.UTC(2024, 0, 1));
   assert.equal(parseSince('yesterday'), undefined);
 });
+
+test('the anonymous loopback exception refuses a foreign Host (DNS rebinding)', async () => {
+  const { isLoopbackHost } = await import('../../src/api/rest/auth.js');
+  assert.equal(isLoopbackHost('127.0.0.1:5095'), true);
+  assert.equal(isLoopbackHost('localhost'), true);
+  assert.equal(isLoopbackHost('[::1]:5095'), true);
+  assert.equal(isLoopbackHost(undefined), true);
+  assert.equal(isLoopbackHost('evil.example:5095'), false);
+  assert.equal(isLoopbackHost('127.0.0.1.evil.example'), false);
+});

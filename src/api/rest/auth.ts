@@ -82,9 +82,21 @@ export function restAuthHook(opts: RestAuthOptions): (request: FastifyRequest, r
       return refuse(request, reply, `The ${scheme} scheme is not accepted here: send Authorization: Bearer <api key>.`, undefined, 'scheme');
     }
     if (opts.keys.size === 0 && !opts.admin && isLoopbackAddress(address)) {
+      // The loopback exception is for clients on this machine: a browser page from elsewhere
+      // reaching us through DNS rebinding sends its own host name in Host — refuse that.
+      if (!isLoopbackHost(request.headers.host)) {
+        return refuse(request, reply, 'Anonymous access from this machine needs Host: localhost, 127.0.0.1 or [::1].', undefined, 'host');
+      }
       request.principal = { kind: 'loopback', client };
       return undefined;
     }
     return refuse(request, reply, 'This API needs Authorization: Bearer <api key>' + (opts.admin ? ' or the admin credentials.' : '.'));
   };
+}
+
+/** Host header naming this machine: localhost, 127.0.0.0/8 or [::1], with or without a port. */
+export function isLoopbackHost(host: string | undefined): boolean {
+  if (host === undefined) return true; // HTTP/1.0 without Host: not a browser
+  const h = host.trim().toLowerCase().replace(/:\d+$/, '');
+  return h === 'localhost' || h === '[::1]' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(h);
 }
