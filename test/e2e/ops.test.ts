@@ -30,8 +30,9 @@ test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, intern
   assert.match(text, /^clicktocall_calls_started_total\{mode="refer",trigger="xml"\} 1$/m);
   assert.match(text, /^clicktocall_calls_ended_total\{mode="refer",outcome="completed",reason="referred"\} 1$/m);
   assert.match(text, /^clicktocall_setup_connected_seconds_count 1$/m);
-  assert.match(text, /^clicktocall_sip_messages_total\{direction="out",transport="udp",kind="request",name="REFER"\} 1$/m);
-  assert.match(text, /^clicktocall_sip_messages_total\{direction="in",transport="udp",kind="response",name="202"\} 1$/m);
+  // At least once: under load, a short T1 may retransmit (the retransmissions are counted too).
+  assert.match(text, /^clicktocall_sip_messages_total\{direction="out",transport="udp",kind="request",name="REFER"\} [1-9]\d*$/m);
+  assert.match(text, /^clicktocall_sip_messages_total\{direction="in",transport="udp",kind="response",name="202"\} [1-9]\d*$/m);
   assert.match(text, /^clicktocall_calls_active 0$/m);
   assert.match(text, /^clicktocall_nodejs_eventloop_lag_seconds /m);
   assert.doesNotMatch(text, /^clicktocall_internal_errors_total\{/m);
