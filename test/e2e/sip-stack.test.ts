@@ -9,7 +9,7 @@ import { createSocket } from 'node:dgram';
 import { startSipEndpoint, type SipEndpoint } from '../../src/sip/stack/index.js';
 import { CountingTimers, realTimers } from '../../src/sip/timer.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message/index.js';
-import { parseMessage } from '../../src/sip/message/index.js';
+import { createResponse, parseMessage } from '../../src/sip/message/index.js';
 import type { InviteSession } from '../../src/sip/dialog/invite-session.js';
 
 const FAST = { t1: 10, t2: 40, t4: 50, timerD: 300 };
@@ -274,4 +274,42 @@ test('a challenge for a realm we hold no credentials for is a failure', async ()
   await waitFor(() => failure !== 0);
   assert.equal(failure, 407);
   await idle(a, b);
+});
+
+test('outbound proxy: an out-of-dialog request goes to the proxy with a pre-loaded loose Route', async () => {
+  const proxy = await peer(); peers.push(proxy);
+  const proxyPort = proxy.ep.bound.find((x) => x.transport === 'udp')!.port;
+  const a = await peer('udp', { outboundProxy: `sip:127.0.0.1:${proxyPort}` }); peers.push(a);
+  let seen: SipRequest | undefined;
+  proxy.ep.stack.onRequest('OPTIONS', (req, tx) => {
+    seen = req;
+    proxy.ep.stack.respond(tx, proxy.ep.stack.optionsResponse(req));
+  });
+  // The Request-URI names a host nobody resolves: only the Route makes it reach the proxy.
+  const req = a.ep.stack.createRequest('OPTIONS', 'sip:carol@pbx.example.test', '<sip:alice@127.0.0.1>', '<sip:carol@pbx.example.test>');
+  const status = await new Promise<number>((resolve) => a.ep.stack.request(req, (s) => resolve(s)));
+  assert.equal(status, 200);
+  assert.equal(seen?.uri, 'sip:carol@pbx.example.test');
+  assert.equal(seen?.get('route'), `<sip:127.0.0.1:${proxyPort};lr>`);
+  await idle(a, proxy);
+});
+
+test('RFC 3263 §4.3 failover: a 503 from the first target sends the request to the next one', async () => {
+  const first = await peer(); const second = await peer(); peers.push(first, second);
+  const port = (p: Peer) => p.ep.bound.find((x) => x.transport === 'udp')!.port;
+  const a = await peer('udp', {
+    locate: async () => [
+      { transport: 'udp', address: '127.0.0.1', port: port(first) },
+      { transport: 'udp', address: '127.0.0.1', port: port(second) },
+    ],
+  });
+  peers.push(a);
+  const hits: string[] = [];
+  first.ep.stack.onRequest('OPTIONS', (req, tx) => { hits.push('first'); first.ep.stack.respond(tx, createResponse(req, 503)); });
+  second.ep.stack.onRequest('OPTIONS', (req, tx) => { hits.push('second'); second.ep.stack.respond(tx, second.ep.stack.optionsResponse(req)); });
+  const req = a.ep.stack.createRequest('OPTIONS', 'sip:svc@pbx.example.test', '<sip:alice@127.0.0.1>', '<sip:svc@pbx.example.test>');
+  const status = await new Promise<number>((resolve) => a.ep.stack.request(req, (s) => resolve(s)));
+  assert.equal(status, 200);
+  assert.deepEqual(hits, ['first', 'second']);
+  await idle(a, first, second);
 });
