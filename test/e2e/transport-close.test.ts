@@ -2,34 +2,8 @@
 // disturbed by sockets of earlier tests still closing.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { connect } from 'node:net';
-import type { Socket } from 'node:net';
-import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
-import type { TransportError } from '../../src/sip/transport/transport-error.js';
-import type { Inbound, ListenerSpec, SendTarget, TransportLayerOptions } from '../../src/sip/transport/types.js';
-import { peer, send, waitFor, type Peer } from '../support/transport-peer.js';
-
-interface RawClient {
-  socket: Socket;
-  isClosed: () => boolean;
-  closed: Promise<void>;
-}
-
-function rawClient(port: number, host = '127.0.0.1'): Promise<RawClient> {
-  return new Promise((resolve, reject) => {
-    const socket = connect({ port, host });
-    let isClosed = false;
-    socket.on('error', () => {});
-    const closed = new Promise<void>((r) =>
-      socket.once('close', () => {
-        isClosed = true;
-        r();
-      }),
-    );
-    socket.once('connect', () => resolve({ socket, isClosed: () => isClosed, closed }));
-    socket.once('error', reject);
-  });
-}
+import type { ListenerSpec } from '../../src/sip/transport/types.js';
+import { peer, rawClient, send, waitFor } from '../support/transport-peer.js';
 
 const request = (n: number) => `MESSAGE sip:b@127.0.0.1 SIP/2.0\r\nCall-ID: c${n}\r\nContent-Length: 5\r\n\r\nhello`;
 

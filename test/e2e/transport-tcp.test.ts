@@ -5,8 +5,8 @@ import { connect, createServer } from 'node:net';
 import type { Socket } from 'node:net';
 import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
 import type { TransportError } from '../../src/sip/transport/transport-error.js';
-import type { Inbound, ListenerSpec, SendTarget, TransportLayerOptions } from '../../src/sip/transport/types.js';
-import { peer, send, waitFor, type Peer } from '../support/transport-peer.js';
+import type { Inbound, SendTarget } from '../../src/sip/transport/types.js';
+import { peer, send, waitFor } from '../support/transport-peer.js';
 
 function rawClient(port: number, host = '127.0.0.1'): Promise<{ socket: Socket; received: () => string; closed: Promise<void> }> {
   return new Promise((resolve, reject) => {

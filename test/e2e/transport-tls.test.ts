@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
-import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
 import type { TransportError } from '../../src/sip/transport/transport-error.js';
-import type { Inbound, ListenerSpec, SendTarget, TlsSettings, TransportLayerOptions } from '../../src/sip/transport/types.js';
+import type { ListenerSpec, SendTarget, TlsSettings, TransportLayerOptions } from '../../src/sip/transport/types.js';
+import { peer as basePeer, send, waitFor, type Peer } from '../support/transport-peer.js';
 
 interface Cert {
   cert: Buffer;
@@ -48,41 +48,9 @@ after(() => {
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 
-interface Peer {
-  layer: TransportLayer;
-  inbox: Inbound[];
-  errors: TransportError[];
-}
-
+/** A TLS peer: the shared harness with this test's certificate. */
 function peer(listeners: ListenerSpec[], tls: TlsSettings, extra: Partial<TransportLayerOptions> = {}): Peer {
-  const inbox: Inbound[] = [];
-  const errors: TransportError[] = [];
-  const layer = new TransportLayer({
-    listeners,
-    tls,
-    maxMessageSize: 65535,
-    maxHeaders: 100,
-    maxConnectionsPerSource: 10,
-    idleTimeoutMs: 10_000,
-    readTimeoutMs: 5_000,
-    keepAliveIntervalMs: 0,
-    onMessage: (m) => inbox.push(m),
-    onError: (e) => errors.push(e),
-    ...extra,
-  });
-  return { layer, inbox, errors };
-}
-
-async function waitFor(what: string, cond: () => boolean, ms = 5000): Promise<void> {
-  const until = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 5));
-  }
-}
-
-function send(layer: TransportLayer, data: string | Buffer, target: SendTarget): Promise<Error | undefined> {
-  return new Promise((resolve) => layer.send(Buffer.from(data), target, (err) => resolve(err)));
+  return basePeer(listeners, { tls, ...extra });
 }
 
 const request = (n: number) => `MESSAGE sip:b@localhost SIP/2.0\r\nCall-ID: t${n}\r\nContent-Length: 5\r\n\r\nhello`;

@@ -2,10 +2,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
-import { TransportLayer } from '../../src/sip/transport/transport-layer.js';
 import type { TransportError } from '../../src/sip/transport/transport-error.js';
-import type { Inbound, ListenerSpec, SendTarget, TransportLayerOptions } from '../../src/sip/transport/types.js';
-import { peer, send, waitFor, type Peer } from '../support/transport-peer.js';
+import type { SendTarget } from '../../src/sip/transport/types.js';
+import { peer, send, waitFor } from '../support/transport-peer.js';
 
 const OPTIONS = 'OPTIONS sip:b@127.0.0.1 SIP/2.0\r\nCall-ID: u1\r\nContent-Length: 0\r\n\r\n';
 
