@@ -4,9 +4,9 @@
 // and every one runs the same application. Limits are tight enough to resist slowloris.
 import { createServer, STATUS_CODES } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import Fastify from 'fastify';
+import { listenAll } from '../listen.js';
 import type { FastifyError, FastifyInstance, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { INDEX_PATH, legacyRoutes } from './legacy.js';
 import type { LegacyRoutesOptions } from './legacy.js';
@@ -206,23 +206,18 @@ export function createHttpServer(options: HttpServerOptions, handlers: HttpServe
   async function listen(): Promise<HttpListenAddress[]> {
     if (state !== 'new') throw new Error(`http server already ${state}`);
     state = 'listening';
-    const bound: HttpListenAddress[] = [];
-    // `::` is dual-stack on Linux; next to `0.0.0.0` it must be IPv6 only, or the two clash.
-    const ipv6Only = options.hosts.includes('0.0.0.0');
-    let port = options.port;
+    let bound: HttpListenAddress[];
     try {
       await app.ready(); // a plugin that fails to load rejects here
-      for (const host of options.hosts) {
+      bound = await listenAll(options.hosts, options.port, (i) => {
         let server = primary;
-        if (servers.length > 0) {
+        if (i > 0) {
           server = makeNodeServer(fastifyHandler!);
           server.on('clientError', onClientError);
         }
         servers.push(server);
-        const address = await listenOn(server, host, port, ipv6Only && host === '::');
-        port = address.port;
-        bound.push({ address: address.address, port: address.port, family: address.family });
-      }
+        return server;
+      });
     } catch (err) {
       await close();
       throw err;
@@ -262,14 +257,3 @@ export function createHttpServer(options: HttpServerOptions, handlers: HttpServe
   };
 }
 
-function listenOn(server: Server, host: string, port: number, ipv6Only: boolean): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen({ host, port, ipv6Only, exclusive: true }, () => {
-      server.off('error', onError);
-      server.on('error', () => {}); // errors after listening surface on sockets, not here
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}

@@ -2,8 +2,9 @@
 // `maxConnections` clients (the oldest is closed to admit a new one, as the replaced system
 // does) and refuses sources that `allowFrom` rejects (`XmlAllowFrom`, decisions §1).
 import { normalizePeerAddress } from '../../config/cidr.js';
+import { listenAll } from '../listen.js';
 import { createServer } from 'node:net';
-import type { AddressInfo, Server, Socket } from 'node:net';
+import type { Server, Socket } from 'node:net';
 import { XmlConnection } from './connection.js';
 import type { XmlConnectionSettings } from './connection.js';
 import { DEFAULT_MAX_DOCUMENT_SIZE } from './framer.js';
@@ -97,23 +98,16 @@ export class XmlServer {
   /** Starts every listener; rejects (and closes those started) when one cannot bind. */
   async listen(): Promise<XmlListenAddress[]> {
     const hosts = this.#options.hosts;
-    const bound: XmlListenAddress[] = [];
-    // `::` is dual-stack on Linux; next to `0.0.0.0` it must be IPv6 only, or the two clash.
-    const ipv6Only = hosts.includes('0.0.0.0');
-    let port = this.#options.port;
     try {
-      for (const host of hosts) {
+      return await listenAll(hosts, this.#options.port, () => {
         const server = createServer({ allowHalfOpen: true }, (socket) => this.#onConnection(socket));
         this.#servers.push(server);
-        const address = await listenOn(server, host, port, ipv6Only && host === '::');
-        port = address.port;
-        bound.push({ address: address.address, port: address.port, family: address.family });
-      }
+        return server;
+      });
     } catch (err) {
       await this.close();
       throw err;
     }
-    return bound;
   }
 
   /** Stops listening and ends every connection; results arriving later are dropped. */
@@ -172,14 +166,3 @@ export class XmlServer {
   }
 }
 
-function listenOn(server: Server, host: string, port: number, ipv6Only: boolean): Promise<AddressInfo> {
-  return new Promise((resolve, reject) => {
-    const onError = (err: Error): void => reject(err);
-    server.once('error', onError);
-    server.listen({ host, port, ipv6Only, exclusive: true }, () => {
-      server.off('error', onError);
-      server.on('error', () => {}); // errors after listening surface on sockets, not here
-      resolve(server.address() as AddressInfo);
-    });
-  });
-}
