@@ -247,3 +247,31 @@ test('responses, CANCEL and ACK built from requests (§8.2.6, §9.1, §17.1.1.3)
   const reparsed = parseMessage(ack.serialize()) as SipRequest;
   assert.equal(reparsed.method, 'ACK');
 });
+
+test('compact() keeps the bytes; every value is read again from them, and edits still work', () => {
+  const parsed = parseMessage(msg(INVITE, 'v=0\n')) as SipRequest;
+  const before = parsed.serialize();
+  assert.equal(parsed.from.tag, '1928301774'); // parsed values cached before compacting
+  parsed.compact();
+  assert.deepEqual(parsed.serialize(), before);
+  assert.equal(parsed.from.tag, '1928301774');
+  assert.equal(parsed.topVia.branch, 'z9hG4bK776asdhds');
+  assert.equal(parsed.cseq.seq, 314159);
+  assert.equal(parsed.requestUri.host, 'biloxi.example.com');
+  assert.equal(parsed.body.toString(), 'v=0\n');
+  parsed.set('Max-Forwards', '69');
+  assert.equal(parsed.maxForwards, 69);
+  assert.match(parsed.serialize().toString(), /\r\nMax-Forwards: 69\r\n/);
+
+  // A built message: compact() serializes it once; later reads and sends use those bytes.
+  const built = createResponse(parseMessage(msg(INVITE, 'v=0\n')) as SipRequest, 486, 'Busy Here', 'totag');
+  const bytes = built.serialize();
+  built.compact();
+  assert.equal(built.raw !== undefined, true);
+  assert.deepEqual(built.serialize(), bytes);
+  assert.equal(built.to.tag, 'totag');
+  assert.equal(built.status, 486);
+  built.compact();
+  built.compact(); // idempotent
+  assert.deepEqual(built.serialize(), bytes);
+});

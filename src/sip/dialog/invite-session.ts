@@ -78,6 +78,8 @@ export class InviteSession implements DialogUsage {
     this.lastAck = ack;
     this.lastAckSeq = seq;
     this.host.sendAck(ack);
+    // Kept only for 2xx retransmissions (rare): bytes, not parsed objects (SipMessage.compact).
+    ack.compact();
   }
 
   /** A 2xx retransmission for an INVITE we already acknowledged: send the ACK again. */

@@ -10,6 +10,8 @@ import { NameAddr, parseNameAddr } from './name-addr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
 import { materializeHeaders, type HeaderLineOffsets } from './header-lines.js';
+// A cycle (parse.ts builds these classes), used only at call time: compact() messages re-read.
+import { parseMessage } from './parse.js';
 
 export interface Header {
   /** As written on the wire (or canonical when we created it). */
@@ -87,6 +89,7 @@ export abstract class SipMessage {
   /** The header lines in order, as received (or as built). */
   get headers(): Header[] {
     if (this.headerList === undefined) {
+      if (this.pendingText === undefined) return (this.headerList = this.reread());
       this.headerList = materializeHeaders(this.pendingText!, this.pendingLines!);
       this.pendingText = undefined;
       this.pendingLines = undefined;
@@ -98,6 +101,42 @@ export abstract class SipMessage {
     this.headerList = list;
     this.pendingText = undefined;
     this.pendingLines = undefined;
+  }
+
+  /**
+   * Keeps only the bytes. A transaction in a wait state (Completed, Accepted, Confirmed: up to
+   * 64*T1 on UDP) holds its request and last response in case of retransmissions, and thousands
+   * of them wait at any time under load: their parsed header objects, URIs and caches would be
+   * kilobytes of small objects per transaction for the garbage collector to trace. Everything
+   * dropped here is read again from the bytes if anything asks for it (rarely: a retransmission
+   * re-sends the bytes as they are).
+   */
+  compact(): void {
+    if (this.headerList === undefined && this.pendingText === undefined) return; // already compact
+    this.raw = this.serialize();
+    this.headerList = undefined;
+    this.pendingText = undefined;
+    this.pendingLines = undefined;
+    this.topViaValue = undefined;
+    this.viaList = undefined;
+    this.fromValue = undefined;
+    this.toValue = undefined;
+    this.callIdValue = undefined;
+    this.cseqValue = undefined;
+    this.maxForwardsValue = undefined;
+    this.maxForwardsRead = false;
+    this.cache = undefined;
+    this.compactStartLine();
+  }
+
+  /** The parts of the start line that compact() may drop (the parsed Request-URI). */
+  protected compactStartLine(): void {}
+
+  /** The header lines of a compacted message, parsed again from its bytes. */
+  private reread(): Header[] {
+    // A compacted message was accepted (or built) before, so its bytes parse; stream framing:
+    // the body is exactly what serialize() wrote after the Content-Length it wrote.
+    return parseMessage(this.raw!, { stream: true }).headers;
   }
 
   /**
@@ -527,6 +566,10 @@ export class SipRequest extends SipMessage {
     this.uriText = value;
     this.parsedUri = undefined;
     this.raw = undefined;
+  }
+
+  protected override compactStartLine(): void {
+    this.parsedUri = undefined;
   }
 
   /** The Request-URI, parsed on first use (throws SipParseError when malformed). */

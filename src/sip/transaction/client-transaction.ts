@@ -46,6 +46,14 @@ export abstract class ClientTransaction extends Transaction {
     this.callUser(() => this.user.onResponse(response, this));
   }
 
+  /**
+   * Entering a wait state (Completed, Accepted): the request is not sent again, so only its bytes
+   * are kept (SipMessage.compact) for the up to 64*T1 that the transaction still lives.
+   */
+  protected waiting(): void {
+    this.request.compact();
+  }
+
   protected retransmitRequest(): void {
     this.ctx.emit({ type: 'retransmission', method: this.request.method, tx: this });
     this.transmit(this.request, this.dest);

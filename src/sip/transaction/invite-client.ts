@@ -77,6 +77,7 @@ export class InviteClientTransaction extends ClientTransaction {
           this.stopTimer('A');
           this.stopTimer('B');
           this.passUp(response);
+          this.waiting();
           // RFC 6026 §8.4: "If timer M fires while the client transaction is in the "Accepted"
           // state, the client transaction MUST move to the "Terminated" state."
           this.startTimer('M', this.ctx.values.transactionTimeout, () => this.terminate());
@@ -97,6 +98,8 @@ export class InviteClientTransaction extends ClientTransaction {
           // §17.1.1.3: the ACK carries the INVITE's top Via (same branch), the response's To.
           this.ack = createNon2xxAck(this.request, response);
           this.transmit(this.ack, this.dest);
+          this.waiting();
+          this.ack.compact();
           this.startWaitTimer('D', this.reliable ? 0 : this.ctx.values.d, () => this.terminate());
         }
         return;

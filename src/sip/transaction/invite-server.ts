@@ -44,6 +44,7 @@ export class InviteServerTransaction extends ServerTransaction {
           // (§13.3.1.4), never by the transaction.
           this.state = 'Accepted';
           this.sendResponse(response);
+          this.waiting();
           // RFC 6026 §8.7: "If Timer L fires while the INVITE server transaction is in the
           // "Accepted" state, the transaction MUST transition to the "Terminated" state."
           this.startTimer('L', this.ctx.values.transactionTimeout, () => this.terminate());
@@ -58,6 +59,7 @@ export class InviteServerTransaction extends ServerTransaction {
           if (!this.reliable) this.startTimer('G', this.intervalG, () => this.timerG());
           this.startTimer('H', this.ctx.values.transactionTimeout, () => this.timerH());
           this.sendResponse(response);
+          this.waiting();
         }
         return;
       case 'Accepted':

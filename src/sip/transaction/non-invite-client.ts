@@ -71,6 +71,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
       this.stopTimer('E');
       this.stopTimer('F');
       this.passUp(response);
+      this.waiting();
       this.startWaitTimer('K', this.reliable ? 0 : this.ctx.values.t4, () => this.terminate());
       return;
     }

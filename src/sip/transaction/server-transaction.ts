@@ -57,6 +57,15 @@ export abstract class ServerTransaction extends Transaction {
     this.transmit(response, this.responseDest);
   }
 
+  /**
+   * Entering a wait state (Completed, Accepted, Confirmed): the request and the last response are
+   * kept as bytes only (SipMessage.compact); a retransmission re-sends the bytes as they are.
+   */
+  protected waiting(): void {
+    this.request.compact();
+    this.lastResponse?.compact();
+  }
+
   /** Re-sends the last response (a retransmitted request came in, or Timer G fired). */
   protected resendLastResponse(): void {
     const last = this.lastResponse;
