@@ -2,7 +2,7 @@
 /**
  * The `clicktocall` command: reads `./clicktocall.config` or `--config FILE` with the legacy
  * command-line overrides (decisions.md §8), starts the server, prints one `ready …` line when
- * every listener is up, and shuts down cleanly on SIGTERM/SIGINT.
+ * every listener is up, reloads the TLS files on SIGHUP, and shuts down cleanly on SIGTERM/SIGINT.
  */
 import { readFileSync } from 'node:fs';
 import { createHash, randomBytes } from 'node:crypto';
@@ -66,6 +66,14 @@ export async function main(argv: string[]): Promise<number> {
   }
   process.stdout.write(server.readyLine + '\n');
   logger.info(server.readyLine);
+  // SIGHUP: new certificate files (e.g. renewed by an ACME client) without dropping calls.
+  const onHangup = () => {
+    const r = server!.reloadTls();
+    if (r.outcome === 'reloaded') logger.info('SIGHUP: TLS certificate reloaded');
+    else if (r.outcome === 'off') logger.info('SIGHUP: no TLS listener, nothing to reload');
+    else logger.error({ error: r.error }, `SIGHUP: TLS reload failed: ${r.error}; the old certificate stays in use`);
+  };
+  process.on('SIGHUP', onHangup);
   await new Promise<void>((resolve) => {
     let signals = 0;
     const stop = (sig: string) => {
@@ -83,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+  process.off('SIGHUP', onHangup);
   logger.info('stopped');
   await closeLog();
   return 0;

@@ -62,9 +62,17 @@ export interface RunningServer {
   store: CallStore;
   trace: CallTrace;
   counters: { internalErrors: number };
+  /**
+   * SIGHUP: re-reads the TLS certificate, key and client CA files and serves them to connections
+   * accepted from now on. A file that cannot be read or used leaves the old ones serving.
+   */
+  reloadTls(): TlsReload;
   /** Stop taking calls, let active ones end within `drainMs`, hang up the rest, release everything. */
   shutdown(drainMs?: number): Promise<void>;
 }
+
+/** What a TLS reload did: `off` when no TLS listener runs. */
+export type TlsReload = { outcome: 'reloaded' } | { outcome: 'off' } | { outcome: 'failed'; error: string };
 
 export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
   const log = deps.logger;
@@ -99,7 +107,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   for (const address of sipHosts) {
     listeners.push({ transport: 'udp', address, port: config.udpTcpPort }, { transport: 'tcp', address, port: config.udpTcpPort });
   }
-  const tls = loadTls(config, deps.cwd ?? process.cwd(), log);
+  const cwd = deps.cwd ?? process.cwd();
+  const tls = loadTls(config, cwd, log);
   if (tls && config.tlsPort !== 0) for (const address of sipHosts) listeners.push({ transport: 'tls', address, port: config.tlsPort });
   const advertised = bindAll ? firstExternalAddress() : config.ipAddress!;
   const locator = new ServerLocator({
@@ -278,6 +287,15 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   let stopping: Promise<void> | undefined;
   return {
     readyLine, sip, engine, publisher, xml, http, store, trace, counters,
+    reloadTls() {
+      if (!tls || !sip.bound.some((b) => b.transport === 'tls')) return { outcome: 'off' };
+      try {
+        sip.transport.reloadTls(readTlsFiles(config, cwd));
+        return { outcome: 'reloaded' };
+      } catch (err) {
+        return { outcome: 'failed', error: err instanceof Error ? err.message : String(err) };
+      }
+    },
     shutdown(drainMs = config.drainTimeout * 1000) {
       stopping ??= (async () => {
         engine.drain();
@@ -303,15 +321,42 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
 function loadTls(config: Config, cwd: string, log: Logger): TlsSettings | undefined {
   if (config.tlsPort === 0) return undefined;
   const files = tlsFilesFor(config);
-  const at = (p: string) => (p.startsWith('/') ? p : `${cwd}/${p}`);
-  const cert = at(files.certificate);
-  const key = at(files.privateKey);
+  const cert = inDir(cwd, files.certificate);
+  const key = inDir(cwd, files.privateKey);
   if (!existsSync(cert) || !existsSync(key)) {
     if (files.explicit) throw new Error(`TLS: certificate ${cert} or key ${key} not found (TLSCertificate/TLSPrivateKey)`);
     log.info({ cert, key }, 'TLS transport off: no certificate/key files for the TLS domain');
     return undefined;
   }
-  return { cert: readFileSync(cert), key: readFileSync(key), minVersion: 'TLSv1.2' };
+  // Without a CA of our own Node would accept any client certificate from the public roots.
+  if (config.tlsRequireClientCert && config.tlsClientCa === undefined) {
+    throw new Error('TLS: TLSRequireClientCert = true needs TLSClientCA (the CA file that signs the accepted client certificates)');
+  }
+  return readTlsFiles(config, cwd);
+}
+
+/** Reads the TLS files the configuration names (again, on SIGHUP); throws with the file at fault. */
+function readTlsFiles(config: Config, cwd: string): TlsSettings {
+  const files = tlsFilesFor(config);
+  const read = (setting: string, path: string): Buffer => {
+    try {
+      return readFileSync(path);
+    } catch (err) {
+      throw new Error(`${setting} ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    }
+  };
+  const settings: TlsSettings = {
+    cert: read('TLSCertificate', inDir(cwd, files.certificate)),
+    key: read('TLSPrivateKey', inDir(cwd, files.privateKey)),
+    minVersion: 'TLSv1.2',
+  };
+  if (config.tlsClientCa !== undefined) settings.clientCa = [read('TLSClientCA', inDir(cwd, config.tlsClientCa))];
+  if (config.tlsRequireClientCert) settings.requestCert = true;
+  return settings;
+}
+
+function inDir(cwd: string, path: string): string {
+  return isAbsolute(path) ? path : resolvePath(cwd, path);
 }
 
 function firstExternalAddress(): string {

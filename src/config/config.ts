@@ -92,6 +92,10 @@ export interface Config {
   /** Explicit path; undefined: `domain_cert_<TLSDomainName>.pem` (see tlsFilesFor). */
   readonly tlsCertificate: string | undefined;
   readonly tlsPrivateKey: string | undefined;
+  /** Inbound SIP TLS asks for a client certificate and refuses peers without a valid one. */
+  readonly tlsRequireClientCert: boolean;
+  /** PEM file of the CAs that sign accepted client certificates (inbound SIP TLS only). */
+  readonly tlsClientCa: string | undefined;
   readonly xmlMaxDocumentSize: number;
   readonly xmlMaxRequestsPerConnection: number;
   readonly referNotifyTimeout: number;

@@ -70,7 +70,10 @@ export class StreamListener {
     });
   }
 
-  /** Swaps certificate/key/CA for connections accepted from now on (SIGHUP). */
+  /**
+   * Swaps certificate/key/client CAs for connections accepted from now on (SIGHUP). Whether a
+   * client certificate is required stays as it was at listen time.
+   */
   setSecureContext(tls: TlsSettings): void {
     if (this.transport !== 'tls') return;
     (this.server as TlsServer).setSecureContext(secureContextOptions(tls));
@@ -162,8 +165,11 @@ export class StreamListener {
   }
 }
 
+// The server's context: its certificate and key, the CAs its client certificates must chain to,
+// and TLS 1.2 at least (RFC 8996 retires TLS 1.0/1.1; RFC 5630 asks SIPS for TLS, not SSL).
 function secureContextOptions(tls: TlsSettings) {
-  return { cert: tls.cert, key: tls.key, ...(tls.ca ? { ca: tls.ca } : {}), minVersion: tls.minVersion ?? ('TLSv1.2' as const) };
+  const ca = tls.clientCa ?? tls.ca;
+  return { cert: tls.cert, key: tls.key, ...(ca ? { ca } : {}), minVersion: tls.minVersion ?? ('TLSv1.2' as const) };
 }
 
 function serverVerifyOptions(tls: TlsSettings) {

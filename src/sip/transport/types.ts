@@ -43,6 +43,11 @@ export interface TlsSettings {
   cert: Buffer;
   key: Buffer;
   ca?: Buffer[];
+  /**
+   * Server side only: the CAs that sign accepted client certificates (with requestCert). Kept
+   * apart from `ca` so that outbound connections still verify servers against the system's roots.
+   */
+  clientCa?: Buffer[];
   /** Server side: ask inbound peers for a client certificate. */
   requestCert?: boolean;
   /** Outbound: verify the server certificate (default true). Inbound with requestCert: refuse peers without a valid one. */
