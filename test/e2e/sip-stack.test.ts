@@ -11,6 +11,7 @@ import { CountingTimers, realTimers } from '../../src/sip/timer.js';
 import type { SipRequest, SipResponse } from '../../src/sip/message/index.js';
 import { createResponse, parseMessage } from '../../src/sip/message/index.js';
 import type { InviteSession } from '../../src/sip/dialog/invite-session.js';
+import { findFreeSipPort } from '../support/baresip.js';
 
 const FAST = { t1: 10, t2: 40, t4: 50, timerD: 300 };
 
@@ -312,4 +313,28 @@ test('RFC 3263 §4.3 failover: a 503 from the first target sends the request to 
   assert.equal(status, 200);
   assert.deepEqual(hits, ['first', 'second']);
   await idle(a, first, second);
+});
+
+test('§18.1.1: a request over 1300 bytes goes over TCP (Via says TCP); a small one stays on UDP', async () => {
+  // The receiver listens on UDP and TCP on the same port, as a SIP URI without transport implies.
+  const port = await findFreeSipPort();
+  const a = await peer();
+  const b = await peer('udp', { listeners: [{ transport: 'udp', address: '127.0.0.1', port }, { transport: 'tcp', address: '127.0.0.1', port }] });
+  peers.push(a, b);
+  const seen: { transport: string; via: string; size: number }[] = [];
+  b.ep.stack.onRequest('MESSAGE', (req, tx) => {
+    seen.push({ transport: req.source!.transport, via: req.topVia.transport, size: req.body.length });
+    b.ep.stack.respond(tx, createResponse(req, 200));
+  });
+  for (const size of [100, 2000]) {
+    const req = a.ep.stack.createRequest('MESSAGE', b.uri('bob'), '<sip:alice@127.0.0.1>', `<${b.uri('bob')}>`);
+    req.setBody('x'.repeat(size), 'text/plain');
+    const status = await new Promise<number>((resolve) => a.ep.stack.request(req, (s) => resolve(s)));
+    assert.equal(status, 200);
+  }
+  assert.deepEqual(seen, [
+    { transport: 'udp', via: 'UDP', size: 100 },
+    { transport: 'tcp', via: 'TCP', size: 2000 },
+  ]);
+  await idle(a, b);
 });

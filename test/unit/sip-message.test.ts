@@ -275,3 +275,15 @@ test('compact() keeps the bytes; every value is read again from them, and edits 
   built.compact(); // idempotent
   assert.deepEqual(built.serialize(), bytes);
 });
+
+test('toStringWithoutTag: a dialog URI is the name-addr without its tag, other parameters kept', () => {
+  assert.equal(parseNameAddr('"A" <sip:a@h>;tag=1').toStringWithoutTag(), '"A" <sip:a@h>');
+  assert.equal(parseNameAddr('<sip:a@h>;x=1;tag=2').toStringWithoutTag(), '<sip:a@h>;x=1');
+  assert.equal(parseNameAddr('<sip:a@h>;tag=2;x').toStringWithoutTag(), '<sip:a@h>;x');
+  assert.equal(parseNameAddr('<sip:a@h>').toStringWithoutTag(), '<sip:a@h>');
+  assert.equal(parseNameAddr('<sip:a@h>;TAG=3').toStringWithoutTag(), '<sip:a@h>');
+  assert.equal(parseNameAddr('sip:a@h;tag=4').toStringWithoutTag(), '<sip:a@h>');
+  const built = parseNameAddr('<sip:a@h>;tag=5');
+  built.params.set('y', 'z');
+  assert.equal(built.toStringWithoutTag(), '<sip:a@h>;y=z');
+});

@@ -126,9 +126,7 @@ export class Dialog {
 }
 
 function stripTag(addr: NameAddr): string {
-  const copy = addr.clone();
-  copy.params.delete('tag');
-  return copy.toString();
+  return addr.toStringWithoutTag();
 }
 
 /** The UAC's view of a dialog made by a response with a To tag (§12.1.2). */

@@ -65,7 +65,7 @@ export abstract class SipMessage {
   private pendingText: string | undefined = undefined;
   private pendingLines: HeaderLineOffsets | undefined = undefined;
   body: Buffer;
-  /** The bytes this message was parsed from, until it is modified. */
+  /** The bytes this message was parsed from (or serialize() built), until it is modified. */
   raw: Buffer | undefined;
   source: MessageSource | undefined;
   // Structured values, parsed once (by parseMessage, or on first read) and dropped when their
@@ -98,6 +98,7 @@ export abstract class SipMessage {
   }
 
   set headers(list: Header[]) {
+    this.raw = undefined;
     this.headerList = list;
     this.pendingText = undefined;
     this.pendingLines = undefined;
@@ -507,23 +508,30 @@ export abstract class SipMessage {
 
   abstract startLine(): string;
 
-  /** Bytes on the wire. Content-Length is always written from the body (§20.14). */
+  /**
+   * Bytes on the wire. Content-Length is always written from the body (§20.14). The bytes of a
+   * built message are kept in `raw` until it is modified, as a parsed message's are: the size
+   * check before a send (§18.1.1), the send itself, retransmissions and compact() share them.
+   */
   serialize(): Buffer {
     if (this.raw) return this.raw;
     const head = this.headText();
-    if (this.body.length === 0) return Buffer.from(head, 'utf8');
-    // One allocation (from the pool for small messages): head, then body.
-    const headLength = Buffer.byteLength(head, 'utf8');
-    const out = Buffer.allocUnsafe(headLength + this.body.length);
-    out.write(head, 0, headLength, 'utf8');
-    this.body.copy(out, headLength);
+    let out: Buffer;
+    if (this.body.length === 0) out = Buffer.from(head, 'utf8');
+    else {
+      // One allocation (from the pool for small messages): head, then body.
+      const headLength = Buffer.byteLength(head, 'utf8');
+      out = Buffer.allocUnsafe(headLength + this.body.length);
+      out.write(head, 0, headLength, 'utf8');
+      this.body.copy(out, headLength);
+    }
+    this.raw = out;
     return out;
   }
 
-  /** The length of `serialize()`'s result, without building it. */
+  /** The length of `serialize()`'s result. */
   byteLength(): number {
-    if (this.raw) return this.raw.length;
-    return Buffer.byteLength(this.headText(), 'utf8') + this.body.length;
+    return this.serialize().length;
   }
 
   /** Start line, header lines and the empty line, as serialize() writes them. */
@@ -543,7 +551,7 @@ export abstract class SipMessage {
 
 export class SipRequest extends SipMessage {
   readonly isRequest = true as const;
-  method: string;
+  readonly method: string;
   private uriText: string;
   private parsedUri: SipUri | undefined;
 
@@ -585,8 +593,8 @@ export class SipRequest extends SipMessage {
 
 export class SipResponse extends SipMessage {
   readonly isRequest = false as const;
-  status: number;
-  reason: string;
+  readonly status: number;
+  readonly reason: string;
 
   constructor(status: number, reason: string, headers?: Header[], body?: Buffer) {
     super(headers, body);

@@ -80,6 +80,28 @@ export class NameAddr {
     if (this.displayName !== undefined && this.displayName !== '') out = quote(this.displayName) + ' ';
     return out + '<' + this.uri + '>' + formatParams(this.params);
   }
+
+  /**
+   * toString() without the tag parameter: a dialog's local and remote URIs are From and To
+   * without their tags (§12.1.1, §12.1.2). A From or To whose only parameter is the tag — nearly
+   * all of them — is written without building the parameter Map.
+   */
+  toStringWithoutTag(): string {
+    let out = '';
+    if (this.displayName !== undefined && this.displayName !== '') out = quote(this.displayName) + ' ';
+    out += '<' + this.uri + '>';
+    const text = this.paramText;
+    if (this.paramMap === undefined) {
+      if (text === undefined) return out;
+      const tag = this.pendingTag;
+      const start = this.paramStart;
+      if (tag && text.length === start + 5 + tag.length && text.startsWith(';tag=', start) && text.endsWith(tag)) return out;
+    }
+    for (const [k, v] of this.params) {
+      if (k !== 'tag') out += v === null ? `;${k}` : `;${k}=${v}`;
+    }
+    return out;
+  }
 }
 
 /** Parses one name-addr or addr-spec followed by parameters. Throws SipParseError. */

@@ -145,21 +145,21 @@ export class SipStack implements DialogHost {
 
   /** A new out-of-dialog request with fresh Call-ID, From tag and CSeq 1. */
   createRequest(method: string, uri: string, from: string, to: string, callId?: string): SipRequest {
-    const req = new SipRequest(method, uri);
-    req.set('Max-Forwards', '70');
-    req.set('From', `${from};tag=${this.ids.tag()}`);
-    req.set('To', to);
-    req.set('Call-ID', callId ?? this.ids.callId());
-    req.set('CSeq', `1 ${method}`);
-    return req;
+    return new SipRequest(method, uri, [
+      { name: 'Max-Forwards', key: 'max-forwards', value: '70' },
+      { name: 'From', key: 'from', value: `${from};tag=${this.ids.tag()}` },
+      { name: 'To', key: 'to', value: to },
+      { name: 'Call-ID', key: 'call-id', value: callId ?? this.ids.callId() },
+      { name: 'CSeq', key: 'cseq', value: `1 ${method}` },
+    ]);
   }
 
   /** Sends an initial INVITE (§13.2); the handler hears progress, the answer or the failure. */
   invite(req: SipRequest, handler: InviteClientHandler): InviteClient {
     const contact = this.contactFor(req);
     req.set('Contact', contact);
-    if (!req.has('allow')) req.set('Allow', this.allowHeader);
-    if (!req.has('supported') && this.supported.length) req.set('Supported', this.supportedHeader);
+    if (!req.has('allow')) req.add('Allow', this.allowHeader);
+    if (!req.has('supported') && this.supported.length) req.add('Supported', this.supportedHeader);
     const client = new InviteClient(this, req, handler, contact);
     client.start();
     return client;
@@ -516,15 +516,17 @@ export class SipStack implements DialogHost {
       user.onTransportError(new Error('stack closed'), undefined as unknown as ClientTransaction);
       return;
     }
-    if (!req.has('max-forwards')) req.set('Max-Forwards', '70');
-    if (this.opts.userAgent && !req.has('user-agent')) req.set('User-Agent', this.opts.userAgent);
+    // add(), not set(): the header is known to be absent, so no copy of the header list.
+    if (!req.has('max-forwards')) req.add('Max-Forwards', '70');
+    if (this.opts.userAgent && !req.has('user-agent')) req.add('User-Agent', this.opts.userAgent);
     const isInDialog = req.to.tag !== undefined;
     if (!isInDialog && this.opts.outboundProxy && !req.has('route')) {
       const proxy = this.opts.outboundProxy;
       req.set('Route', proxy.includes(';lr') ? `<${proxy}>` : `<${proxy};lr>`);
     }
-    this.resolveAndSend(req, (dest, more) => {
-      this.addVia(req, dest);
+    this.resolveAndSend(req, (target, more) => {
+      this.addVia(req, target);
+      const dest = this.sizedDestination(target, req);
       user = this.withAuthentication(req, dest, user);
       const failover: ClientTransactionUser = more.length === 0 ? user : {
         // RFC 3263 §4.3: on timeout, transport error or 503, try the next target with a new branch.
@@ -648,7 +650,7 @@ export class SipStack implements DialogHost {
       (targets) => {
         const [first, ...rest] = targets;
         if (!first) fail(new Error(`no target for ${uri.host}`));
-        else send(this.adjustForSize(first, req), rest);
+        else send(first, rest);
       },
       (err: unknown) => fail(err instanceof Error ? err : new Error(String(err))),
     ).catch((err: unknown) => this.reportError(err, 'resolve'));
@@ -660,18 +662,23 @@ export class SipStack implements DialogHost {
     let transport: TransportName = uri.secure ? 'tls' : ((uri.transport as TransportName | undefined) ?? 'udp');
     if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') transport = 'udp';
     const port = uri.port ?? (transport === 'tls' ? 5061 : 5060);
-    return this.adjustForSize({ transport, address: host, port }, req);
+    return { transport, address: host, port };
   }
 
-  /** §18.1.1: a request within 200 bytes of the path MTU goes over a congestion-controlled transport. */
-  private adjustForSize(dest: Destination, req: SipRequest): Destination {
+  /**
+   * §18.1.1: a request within 200 bytes of the path MTU goes over a congestion-controlled
+   * transport. Measured with its Via in place: the bytes serialize() builds here are the ones
+   * sent, unless the request moves to TCP and gets a TCP Via instead.
+   */
+  private sizedDestination(dest: Destination, req: SipRequest): Destination {
     if (dest.transport !== 'udp') return dest;
-    const limit = this.opts.udpMaxRequestSize ?? 1300;
     if (req.method === 'ACK' || req.method === 'CANCEL') return dest;
-    // byteLength(): the size serialize() would give, without building the bytes only to drop them.
-    const size = req.byteLength() + 80;
-    if (size > limit && this.transport.local('tcp', isIP(dest.address) === 6 ? 6 : 4)) {
-      return { ...dest, transport: 'tcp' };
+    const limit = this.opts.udpMaxRequestSize ?? 1300;
+    if (req.byteLength() > limit && this.transport.local('tcp', isIP(dest.address) === 6 ? 6 : 4)) {
+      const tcp: Destination = { ...dest, transport: 'tcp' };
+      req.removeFirst('via');
+      this.addVia(req, tcp);
+      return tcp;
     }
     return dest;
   }
