@@ -227,7 +227,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     users: config.referUser.map((u) => ({ user: u.user, password: u.password })),
     realm: config.tlsDomainName,
     ownHosts: [...new Set([advertised, ...(config.ipAddress ? [config.ipAddress] : []), hostOf(identity), ...sip.bound.map((b) => b.address)])].map((h) => h.toLowerCase()),
-    onRefused: (reason, source) => log.warn({ reason, source }, 'out-of-dialog REFER refused'),
+    onRefused: (reason, source) => {
+      log.warn({ reason, source }, 'out-of-dialog REFER refused');
+      if (reason.startsWith('digest-')) metrics.authFailure('sip-refer', reason);
+    },
   });
   let xml: XmlServer | undefined;
   const xmlBound: string[] = [];
@@ -252,7 +255,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   if (config.httpPort !== 0) {
     const httpLog = { info: (o: object, m?: string) => log.info(o, m), warn: (o: object, m?: string) => log.warn(o, m), error: (o: object, m?: string) => log.error(o, m) };
     const admin = config.httpAuth ? new HttpAuthenticator({ password: config.httpAuthPwd, allowBasic: config.httpAuthBasic }) : undefined;
-    const authenticate = admin ? createAuthHook(admin, { logger: httpLog }) : undefined;
+    const authenticate = admin ? createAuthHook(admin, { logger: httpLog, onFailure: (reason) => metrics.authFailure('http', reason) }) : undefined;
+    const onRestAuthFailure = (reason: string) => metrics.authFailure('rest', reason);
     webhooks = startWebhooks({
       publisher, urls: config.webhookUrl, secret: config.hookSecret, timers,
       reportError: (err) => internalError(err, 'webhook'),
@@ -262,8 +266,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       { hosts: listenAddressesFor(config, 'http'), port: config.httpPort, logger: httpLog, onInternalError: (err) => internalError(err, 'http') },
       {
         legacy: { handler: legacyHandler(calls), authenticate, page: false },
-        plugins: [restPlugin({ calls, apiKeys: config.apiKey, admin, store, webhooks, timers, logger: httpLog }), pagePlugin(),
-          traceRoutes(trace, { authenticate: restAuthHook({ keys: new ApiKeyRing(config.apiKey), admin, logger: httpLog }) }), opsRoutes({
+        plugins: [restPlugin({ calls, apiKeys: config.apiKey, admin, store, webhooks, timers, logger: httpLog, onAuthFailure: onRestAuthFailure }), pagePlugin(),
+          traceRoutes(trace, { authenticate: restAuthHook({ keys: new ApiKeyRing(config.apiKey), admin, logger: httpLog, onFailure: onRestAuthFailure }) }), opsRoutes({
           metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
           readiness: () => ({
             sip: sip.bound.length > 0 ? undefined : 'no SIP listener',

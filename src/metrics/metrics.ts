@@ -24,6 +24,7 @@ export class Metrics {
   private readonly retransmissions: Counter;
   private readonly internalErrors: Counter<'where'>;
   private readonly parseErrors: Counter<'answered'>;
+  private readonly authFailures: Counter<'interface' | 'reason'>;
   /** Start time and mode of calls in progress (for latency and the ended counter). */
   private readonly live = new Map<string, { start: number; mode: string }>();
 
@@ -38,6 +39,7 @@ export class Metrics {
     this.sipMessages = new Counter({ name: 'clicktocall_sip_messages_total', help: 'SIP messages by direction, transport, kind (request/response) and method or status', labelNames: ['direction', 'transport', 'kind', 'name'], registers: [r] });
     this.retransmissions = new Counter({ name: 'clicktocall_sip_retransmissions_total', help: 'SIP retransmissions sent', registers: [r] });
     this.internalErrors = new Counter({ name: 'clicktocall_internal_errors_total', help: 'Unexpected exceptions caught at an edge (decisions §7: should stay 0)', labelNames: ['where'], registers: [r] });
+    this.authFailures = new Counter({ name: 'clicktocall_auth_failures_total', help: 'Refused credentials by interface (http, rest, sip-refer) and reason (bad-credentials, replay, bad-key, digest-…)', labelNames: ['interface', 'reason'], registers: [r] });
     this.parseErrors = new Counter({ name: 'clicktocall_sip_malformed_total', help: 'Malformed SIP messages, answered (400) or dropped', labelNames: ['answered'], registers: [r] });
     new Gauge({ name: 'clicktocall_calls_active', help: 'Calls in progress', registers: [r], collect() { this.set(sources.activeCalls()); } });
     new Gauge({ name: 'clicktocall_sip_transactions', help: 'SIP transactions alive', registers: [r], collect() { this.set(sources.sip().transactions); } });
@@ -103,6 +105,11 @@ export class Metrics {
 
   internalError(where: string): void {
     this.internalErrors.inc({ where: where.split(' ')[0] ?? where });
+  }
+
+  /** Credentials refused (not a missing Authorization, which is the first step of every challenge). */
+  authFailure(iface: 'http' | 'rest' | 'sip-refer', reason: string): void {
+    this.authFailures.inc({ interface: iface, reason });
   }
 
   malformed(answered: boolean): void {

@@ -419,6 +419,13 @@ test('unauthorised call attempts on every interface place no call', async () => 
   assert.match(metrics, /^clicktocall_xml\{counter="refused"\} (\d+)/m);
   assert.ok(Number(/^clicktocall_xml\{counter="refused"\} (\d+)/m.exec(metrics)![1]) >= N, 'XML connections refused by the ACL are counted');
   assert.ok(Number(/^clicktocall_xml\{counter="refusedRequests"\} (\d+)/m.exec(metrics)?.[1] ?? 0) >= 2 * N, 'XML requests with no or a wrong secret are counted');
+  // Refused credentials are counted per interface and reason (clicktocall_auth_failures_total).
+  const authFailures = (iface: string, reason: string) =>
+    Number(new RegExp(`^clicktocall_auth_failures_total\\{interface="${iface}",reason="${reason}"\\} (\\d+)`, 'm').exec(metrics)?.[1] ?? 0);
+  assert.ok(authFailures('http', 'bad-credentials') >= N, `HTTP bad credentials counted:\n${metrics}`);
+  assert.ok(authFailures('http', 'replay') >= 1, 'HTTP digest replays counted');
+  assert.ok(authFailures('rest', 'bad-key') >= N, 'REST bad keys counted');
+  assert.ok(authFailures('sip-refer', 'digest-bad-response') >= 1, 'SIP REFER wrong passwords counted');
   const internal = [...metrics.matchAll(/^clicktocall_internal_errors_total(?:\{[^}]*\})? (\d+)/gm)].reduce((s, m) => s + Number(m[1]), 0);
   assert.equal(internal, internalErrorsBefore, 'no internal error');
 

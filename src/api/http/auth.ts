@@ -161,6 +161,8 @@ export class HttpAuthenticator {
 
 export interface AuthHookOptions {
   readonly logger?: HttpLogger;
+  /** Counts refused credentials (a metric); not called for a request that sent none. */
+  readonly onFailure?: (reason: string) => void;
   /**
    * Writes the 401 body (status and `WWW-Authenticate` are already set); the REST API answers
    * JSON. Default: a short HTML page.
@@ -200,6 +202,7 @@ export function createAuthHook(
         { client: normalizePeerAddress(request.raw.socket?.remoteAddress ?? ''), reason: verdict.reason, path: request.routeOptions.url },
         'http authentication failed',
       );
+      options.onFailure?.(verdict.reason);
     }
     reply.code(401).header('www-authenticate', verdict.challenges).header('cache-control', 'no-store');
     sendUnauthorized(request, reply);

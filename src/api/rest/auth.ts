@@ -20,6 +20,8 @@ export interface RestAuthOptions {
   /** Present when `HttpAuth` is on. */
   admin?: HttpAuthenticator;
   logger?: { warn(obj: object, msg?: string): void };
+  /** Counts refused credentials (a metric); not called for a request that sent none. */
+  onFailure?: (reason: string) => void;
 }
 
 declare module 'fastify' {
@@ -44,7 +46,10 @@ export function peerAddress(request: FastifyRequest): string {
 export function restAuthHook(opts: RestAuthOptions): (request: FastifyRequest, reply: FastifyReply) => Promise<FastifyReply | undefined> {
   const challenges = (): string[] => [BEARER_CHALLENGE, ...(opts.admin?.challenges() ?? [])];
   const refuse = (request: FastifyRequest, reply: FastifyReply, detail: string, bearerError?: string, reason?: string) => {
-    if (reason) opts.logger?.warn({ client: peerAddress(request), reason, path: request.routeOptions.url }, 'REST authentication failed');
+    if (reason) {
+      opts.logger?.warn({ client: peerAddress(request), reason, path: request.routeOptions.url }, 'REST authentication failed');
+      opts.onFailure?.(reason);
+    }
     const values = challenges();
     // RFC 6750 §3: a rejected token is answered with error="invalid_token".
     if (bearerError) values[0] = `${BEARER_CHALLENGE}, error="${bearerError}"`;
@@ -74,8 +79,9 @@ export function restAuthHook(opts: RestAuthOptions): (request: FastifyRequest, r
           return undefined;
         }
         reply.header('www-authenticate', [BEARER_CHALLENGE, ...verdict.challenges]);
-        if (verdict.reason !== 'stale') {
+        if (verdict.reason !== 'stale' && verdict.reason !== 'missing') {
           opts.logger?.warn({ client: address, reason: verdict.reason, path: request.routeOptions.url }, 'REST authentication failed');
+          opts.onFailure?.(verdict.reason);
         }
         return sendProblem(reply, problem('unauthorized', 401, 'The admin credentials are not valid.'));
       }

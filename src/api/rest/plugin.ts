@@ -45,6 +45,8 @@ export interface RestDeps {
   /** Clock of the rate limits and the idempotency keys [Date.now]. */
   now?: () => number;
   logger?: HttpLogger;
+  /** Counts refused credentials on /v1 (a metric). */
+  onAuthFailure?: (reason: string) => void;
   /** SSE heartbeat [15000 ms]. */
   heartbeatMs?: number;
   /** Open SSE streams at once [100]; beyond: 503. */
@@ -157,7 +159,7 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
         for (const m of Array.isArray(route.method) ? route.method : [route.method]) table.add(route.url, m);
       });
       v1.decorateRequest('principal', undefined);
-      v1.addHook('onRequest', restAuthHook({ keys, admin: deps.admin, logger: deps.logger }));
+      v1.addHook('onRequest', restAuthHook({ keys, admin: deps.admin, logger: deps.logger, onFailure: deps.onAuthFailure }));
       v1.setErrorHandler(restErrorHandler);
       v1.setNotFoundHandler(restNotFoundHandler(table));
 
