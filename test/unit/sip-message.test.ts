@@ -287,3 +287,33 @@ test('toStringWithoutTag: a dialog URI is the name-addr without its tag, other p
   built.params.set('y', 'z');
   assert.equal(built.toStringWithoutTag(), '<sip:a@h>;y=z');
 });
+
+test('get/getAll/has read the header lines before and after they become Header objects alike', () => {
+  const lines = [
+    'SIP/2.0 200 OK',
+    'Via: SIP/2.0/UDP h;branch=z9hG4bK1, SIP/2.0/UDP g;branch=z9hG4bK2',
+    'v: SIP/2.0/UDP f;branch=z9hG4bK3',
+    'Record-Route: <sip:p1;lr>, <sip:p2;lr>',
+    'record-route: <sip:p3;lr>',
+    'From: <sip:a@h>;tag=1', 'To: <sip:b@h>;tag=2', 'Call-ID: c', 'CSeq: 1 INVITE',
+    'm: <sip:b@10.0.0.1>',
+    'Allow:  INVITE, ACK ,BYE ',
+    'X-Custom: one', 'x-custom: two',
+    'Subject:',
+  ];
+  const names = ['via', 'record-route', 'Contact', 'allow', 'X-Custom', 'subject', 'supported', 'from'];
+  const lazy = parseMessage(msg(lines));
+  const eager = parseMessage(msg(lines));
+  void eager.headers; // materialized
+  for (const n of names) {
+    assert.deepEqual(lazy.getAll(n), eager.getAll(n), `getAll ${n}`);
+    assert.equal(lazy.get(n), eager.get(n), `get ${n}`);
+    assert.equal(lazy.has(n), eager.has(n), `has ${n}`);
+  }
+  assert.deepEqual(lazy.getAll('record-route'), ['<sip:p1;lr>', '<sip:p2;lr>', '<sip:p3;lr>']);
+  assert.equal(lazy.get('contact'), '<sip:b@10.0.0.1>');
+  assert.equal(lazy.has('supported'), false);
+  // A folded line: the continuation joins its header either way.
+  const folded = parseMessage(msg([...lines.slice(0, 9), 'Subject: first', ' second']));
+  assert.equal(folded.get('subject'), 'first second');
+});

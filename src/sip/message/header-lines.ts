@@ -45,6 +45,27 @@ export function materializeHeaders(text: string, lines: HeaderLineOffsets): Head
   return headers;
 }
 
+const NO_VALUES: readonly string[] = Object.freeze([]);
+
+/**
+ * The values of the lines named `key`, in order, read straight from the offsets — for the one
+ * or two headers a layer asks for (Contact, Record-Route, Allow…) without making Header objects
+ * for all of them. Null when the block has a folded line: then only materializeHeaders joins the
+ * continuation correctly, and the caller uses it.
+ */
+export function pendingValues(text: string, lines: HeaderLineOffsets, key: string): readonly string[] | null {
+  let out: string[] | undefined;
+  for (let k = 0; k < lines.length; k += 4) {
+    const nameStart = lines[k]!;
+    if (nameStart === FOLDED) return null;
+    const nameEnd = lines[k + 1]!;
+    const known = lookupHeaderName(text, nameStart, nameEnd);
+    if ((known !== undefined ? known.key : headerKey(text.slice(nameStart, nameEnd))) !== key) continue;
+    (out ??= []).push(trimmedSlice(text, lines[k + 2]!, lines[k + 3]!));
+  }
+  return out ?? NO_VALUES;
+}
+
 /** text[a, b) without the SP/HTAB around it (§7.3.1), sliced once. */
 export function trimmedSlice(text: string, a: number, b: number): string {
   while (a < b && (text.charCodeAt(a) === 32 || text.charCodeAt(a) === 9)) a++;

@@ -9,7 +9,7 @@ import { isToken, isTokenChar, parseParams, splitList } from './grammar.js';
 import { NameAddr, parseNameAddr } from './name-addr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
-import { materializeHeaders, type HeaderLineOffsets } from './header-lines.js';
+import { materializeHeaders, pendingValues, type HeaderLineOffsets } from './header-lines.js';
 // A cycle (parse.ts builds these classes), used only at call time: compact() messages re-read.
 import { parseMessage } from './parse.js';
 
@@ -152,9 +152,20 @@ export abstract class SipMessage {
 
   // ── header access ──────────────────────────────────────────────────────────────
 
+  /** The values of one header while the lines are still offsets; null: read `headers` instead. */
+  private pendingValuesOf(key: string): readonly string[] | null {
+    if (this.headerList !== undefined || this.pendingText === undefined) return null;
+    return pendingValues(this.pendingText, this.pendingLines!, key);
+  }
+
   /** First value of a header (for list headers, the first list element). */
   get(name: string): string | undefined {
     const key = headerKey(name);
+    const pending = this.pendingValuesOf(key);
+    if (pending !== null) {
+      const v = pending[0];
+      return v === undefined || !isListHeader(key) ? v : splitList(v)[0];
+    }
     for (const h of this.headers) {
       if (h.key === key) return isListHeader(key) ? splitList(h.value)[0] : h.value;
     }
@@ -166,6 +177,14 @@ export abstract class SipMessage {
     const key = headerKey(name);
     const list = isListHeader(key);
     const out: string[] = [];
+    const pending = this.pendingValuesOf(key);
+    if (pending !== null) {
+      for (const v of pending) {
+        if (list) for (const x of splitList(v)) out.push(x);
+        else out.push(v);
+      }
+      return out;
+    }
     for (const h of this.headers) {
       if (h.key !== key) continue;
       if (list) for (const v of splitList(h.value)) out.push(v);
@@ -176,6 +195,8 @@ export abstract class SipMessage {
 
   has(name: string): boolean {
     const key = headerKey(name);
+    const pending = this.pendingValuesOf(key);
+    if (pending !== null) return pending.length > 0;
     for (const h of this.headers) if (h.key === key) return true;
     return false;
   }
