@@ -323,7 +323,12 @@ export class CallSession {
         this.fail('destination', code, 'destination-failed');
         this.endAll();
       },
-      onEnded: () => this.endAll('destination-hung-up'),
+      onEnded: () => {
+        // Answered but not yet connected (our re-INVITE to the initiator is out): the session
+        // still ends with one final event. Once connected, fail() is a no-op.
+        this.fail('destination', 487, 'destination-hung-up');
+        this.endAll('destination-hung-up');
+      },
     });
     this.destinationLeg.start();
   }
@@ -346,6 +351,9 @@ export class CallSession {
       onAnswer: (answer, ack) => {
         ack();
         session.ack(seq, { body: answer.body, contentType: answer.get('content-type') ?? 'application/sdp' });
+        // A party hung up (or the API did) while the re-INVITE was out: every 2xx is
+        // acknowledged (§13.2.2.4), but there is nothing left to connect.
+        if (this.done) return;
         this.connected();
         this.state = 'connected';
         this.bridge(
@@ -359,6 +367,7 @@ export class CallSession {
       },
       onFailure: (code) => {
         session.ack(seq, { body: holdAnswer(offer, this.ctx.ownAddress), contentType: 'application/sdp' });
+        if (this.done) return;
         this.fail('destination', code, 'initiator-reinvite-failed');
         this.endAll();
       },
