@@ -64,8 +64,8 @@ export async function main(argv: string[]): Promise<number> {
     await closeLog();
     return 1;
   }
-  process.stdout.write(server.readyLine + '\n');
-  logger.info(server.readyLine);
+  // The signal handlers go in before the ready line: a supervisor (or a test) may send SIGTERM
+  // the moment it reads it, and a signal with no handler yet kills the process without a drain.
   // SIGHUP: new certificate files (e.g. renewed by an ACME client) without dropping calls.
   const onHangup = () => {
     const r = server!.reloadTls();
@@ -74,7 +74,7 @@ export async function main(argv: string[]): Promise<number> {
     else logger.error({ error: r.error }, `SIGHUP: TLS reload failed: ${r.error}; the old certificate stays in use`);
   };
   process.on('SIGHUP', onHangup);
-  await new Promise<void>((resolve) => {
+  const stopped = new Promise<void>((resolve) => {
     let signals = 0;
     const stop = (sig: string) => {
       signals++;
@@ -91,6 +91,9 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+  process.stdout.write(server.readyLine + '\n');
+  logger.info(server.readyLine);
+  await stopped;
   process.off('SIGHUP', onHangup);
   logger.info('stopped');
   await closeLog();

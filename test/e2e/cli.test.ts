@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -77,4 +77,30 @@ test('starts with a ready line naming every listener, and SIGTERM stops it with 
   const s = await startServerProcess(['TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
   assert.match(s.readyLine, new RegExp(`^ready sip=udp:127\\.0\\.0\\.1:${s.sipPort},tcp:127\\.0\\.0\\.1:${s.sipPort} http=127\\.0\\.0\\.1:${s.httpPort},\\[::1\\]:${s.httpPort} xml=127\\.0\\.0\\.1:${s.xmlPort},\\[::1\\]:${s.xmlPort}$`));
   assert.equal(await s.stop(), 0);
+});
+
+test('SIGTERM the moment the ready line appears still drains and exits 0 (handlers are in before it)', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-cli-term-'));
+  const config = join(dir, 'c.config');
+  writeFileSync(config, 'IPAddress = 127.0.0.1\nUDPTCPPort = 0\nTLSPort = 0\nHttpPort = 0\nXmlRpcPort = 0\nDatabaseFile = ' + join(dir, 'db') + '\nDrainTimeout = 1\n');
+  try {
+    for (let i = 0; i < 10; i++) {
+      const child = spawn(process.execPath, [CLI, '--config', config], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stderr.on('data', (d) => (out += d));
+      // SIGTERM in the same tick the ready line is read, as a quick supervisor would.
+      let sent = false;
+      child.stdout.on('data', (d) => {
+        out += d;
+        if (!sent && out.includes('ready ')) {
+          sent = true;
+          child.kill('SIGTERM');
+        }
+      });
+      const [code, signal] = await new Promise<[number | null, string | null]>((r) => child.on('exit', (c, s) => r([c, s])));
+      assert.deepEqual({ code, signal }, { code: 0, signal: null }, `run ${i}: a SIGTERM right after "ready" must drain, not kill\n${out}`);
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });

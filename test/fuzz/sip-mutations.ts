@@ -19,6 +19,27 @@ export function rng(seed: number): () => number {
 
 const INTERESTING = [0, 9, 10, 13, 32, 34, 37, 44, 58, 59, 60, 62, 64, 91, 93, 127, 0x80, 0xc3, 0xff];
 
+// Long runs make millions of mutations: the big pieces are built once and sliced.
+const BIG_VALUE = Buffer.alloc(61_000, 'a');
+const MANY_HEADERS = prefixed(3500, (i) => `X-H${i}: ${i}\r\n`);
+const DEEP_PARAMS = prefixed(2100, (i) => `;p${i}=${i}`);
+
+/** One buffer of `n` pieces and where each prefix of k pieces ends. */
+function prefixed(n: number, piece: (i: number) => string): { bytes: Buffer; ends: number[] } {
+  const parts = Array.from({ length: n }, (_, i) => piece(i));
+  const ends: number[] = [];
+  let at = 0;
+  for (const p of parts) ends.push((at += p.length));
+  return { bytes: Buffer.from(parts.join('')), ends };
+}
+
+/** Start offsets of the CRLF-separated lines of `b`. */
+function lineStarts(b: Buffer): number[] {
+  const starts = [0];
+  for (let k = b.indexOf('\r\n'); k >= 0; k = b.indexOf('\r\n', k + 2)) starts.push(k + 2);
+  return starts;
+}
+
 export function mutate(seed: Buffer, r: () => number): Buffer {
   const pick = (n: number) => Math.floor(r() * n);
   let b = Buffer.from(seed);
@@ -40,29 +61,33 @@ export function mutate(seed: Buffer, r: () => number): Buffer {
         break;
       }
       case 3: { // duplicate a line
-        const lines = b.toString('latin1').split('\r\n');
-        const i = pick(lines.length);
-        lines.splice(i, 0, lines[i] ?? '');
-        b = Buffer.from(lines.join('\r\n'), 'latin1');
+        const starts = lineStarts(b);
+        const i = pick(starts.length);
+        const from = starts[i]!;
+        const to = i + 1 < starts.length ? starts[i + 1]! : b.length;
+        const line = i + 1 < starts.length ? b.subarray(from, to) : Buffer.concat([b.subarray(from, to), Buffer.from('\r\n')]);
+        b = Buffer.concat([b.subarray(0, from), line, b.subarray(from)]);
         break;
       }
       case 4: { // drop a line
-        const lines = b.toString('latin1').split('\r\n');
-        lines.splice(pick(lines.length), 1);
-        b = Buffer.from(lines.join('\r\n'), 'latin1');
+        const starts = lineStarts(b);
+        const i = pick(starts.length);
+        const from = starts[i]!;
+        const to = i + 1 < starts.length ? starts[i + 1]! : b.length;
+        b = Buffer.concat([b.subarray(0, i + 1 < starts.length || from === 0 ? from : from - 2), b.subarray(to)]);
         break;
       }
       case 5: { // a huge header value
         const at = b.indexOf('\r\n');
         if (at < 0) break;
-        b = Buffer.concat([b.subarray(0, at + 2), Buffer.from(`X-Big: ${'a'.repeat(1000 + pick(60000))}\r\n`), b.subarray(at + 2)]);
+        b = Buffer.concat([b.subarray(0, at + 2), Buffer.from('X-Big: '), BIG_VALUE.subarray(0, 1000 + pick(60000)), Buffer.from('\r\n'), b.subarray(at + 2)]);
         break;
       }
       case 6: { // thousands of headers
         const at = b.indexOf('\r\n');
         if (at < 0) break;
-        const many = Array.from({ length: 500 + pick(3000) }, (_, i) => `X-H${i}: ${i}\r\n`).join('');
-        b = Buffer.concat([b.subarray(0, at + 2), Buffer.from(many), b.subarray(at + 2)]);
+        const many = MANY_HEADERS.bytes.subarray(0, MANY_HEADERS.ends[500 + pick(3000) - 1]);
+        b = Buffer.concat([b.subarray(0, at + 2), many, b.subarray(at + 2)]);
         break;
       }
       case 7: { // a bad Content-Length
@@ -71,8 +96,12 @@ export function mutate(seed: Buffer, r: () => number): Buffer {
         break;
       }
       case 8: { // a deep parameter list on the first Via
-        const params = Array.from({ length: 100 + pick(2000) }, (_, i) => `;p${i}=${i}`).join('');
-        b = Buffer.from(b.toString('latin1').replace(/(\r\nVia:[^\r\n]*)/i, `$1${params}`), 'latin1');
+        const via = b.indexOf('\r\nVia:');
+        if (via < 0) break;
+        const eol = b.indexOf('\r\n', via + 2);
+        const at = eol < 0 ? b.length : eol;
+        const params = DEEP_PARAMS.bytes.subarray(0, DEEP_PARAMS.ends[100 + pick(2000) - 1]);
+        b = Buffer.concat([b.subarray(0, at), params, b.subarray(at)]);
         break;
       }
       case 9: { // a CRLF flood
