@@ -35,10 +35,10 @@ export function submitCall(deps: CallDeps, input: RawCallInput, onEvent?: (e: Ca
     });
   }
   const started = deps.engine.start(request);
-  if (!started.ok) {
-    unsubscribe?.();
-    return { ...started, request };
-  }
+  // A refusal is published as a `refused` event (the engine's contract), which may reach the
+  // listener after start returns (the store's group commit holds finals to the end of the turn):
+  // the listener ends its subscription on it.
+  if (!started.ok) return { ...started, request };
   return { ok: true, request };
 }
 

@@ -12,6 +12,8 @@ export class EventPublisher {
   private readonly listeners = new Set<EventListener>();
   private readonly perCall = new Map<string, Set<EventListener>>();
   private durable: DurableSink | undefined;
+  /** Calls whose events wait behind a final that the durable sink has not yet stored. */
+  private readonly held = new Map<string, Promise<void>>();
 
   constructor(private readonly onListenerError: (err: unknown) => void = () => {}) {}
 
@@ -50,10 +52,34 @@ export class EventPublisher {
   }
 
   publish(event: CallEvent): void {
+    // A call's events keep their order: behind a final still being stored, the next ones wait.
+    const before = this.held.get(event.callId);
+    if (before) {
+      this.hold(event.callId, before.then(() => this.deliver(event)));
+      return;
+    }
+    const stored = this.deliver(event);
+    if (stored) this.hold(event.callId, stored);
+  }
+
+  /** Events of calls held behind a durable write (tests assert it returns to 0). */
+  get heldCalls(): number {
+    return this.held.size;
+  }
+
+  private hold(callId: string, until: Promise<void>): void {
+    const tail: Promise<void> = until.then(() => {
+      if (this.held.get(callId) === tail) this.held.delete(callId);
+    });
+    this.held.set(callId, tail);
+  }
+
+  /** Sink first, then everyone; a promise when the sink stores a final asynchronously. */
+  private deliver(event: CallEvent): Promise<void> | undefined {
     const sink = this.durable;
     if (!sink) {
       this.fanOut(event);
-      return;
+      return undefined;
     }
     let pending: void | Promise<void> = undefined;
     try {
@@ -62,16 +88,16 @@ export class EventPublisher {
       this.onListenerError(err);
     }
     if ((event.final || event.kind === 'completed') && pending && typeof (pending as Promise<void>).then === 'function') {
-      (pending as Promise<void>).then(
+      return (pending as Promise<void>).then(
         () => this.fanOut(event),
         (err: unknown) => {
           this.onListenerError(err);
           this.fanOut(event);
         },
       );
-      return;
     }
     this.fanOut(event);
+    return undefined;
   }
 
   private fanOut(event: CallEvent): void {

@@ -42,6 +42,14 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
   /** A write from the timer failed, or queued operations were dropped. */
   reportError(err: unknown, where: string): void;
+  /**
+   * Group commit: `appendDurable` returns a promise, and every durable event of one turn of the
+   * event loop (all the datagrams and requests read in it) is committed in one transaction at
+   * its end (setImmediate). The publisher holds the event back until then, so decisions §7
+   * still holds — a final reaches nobody before it is stored — with one commit for many calls
+   * rather than one each. Off: each durable event is committed before appendDurable returns.
+   */
+  groupCommit?: boolean;
 }
 
 type Op = { kind: 'start'; request: CallRequest; at: number } | { kind: 'event'; event: CallEvent };
@@ -124,6 +132,9 @@ export class SqliteCallStore implements CallStore {
   private stmts!: ReturnType<SqliteCallStore['prepareStatements']>;
   private readonly listStatements = new Map<string, Database.Statement<unknown[], CallRow>>();
   private writeBatch!: (ops: Op[]) => Set<CallRecord>;
+  /** Group commit: the durable events waiting for the end of this event-loop turn. */
+  private durableWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private groupScheduled = false;
 
   constructor(private readonly opts: SqliteStoreOptions) {
     this.batchMs = opts.batchMs ?? 50;
@@ -166,10 +177,35 @@ export class SqliteCallStore implements CallStore {
     this.enqueue({ kind: 'event', event });
   }
 
-  appendDurable(event: CallEvent): void {
+  appendDurable(event: CallEvent): void | Promise<void> {
     this.requireDb();
     this.queue.push({ kind: 'event', event });
-    this.flush();
+    if (!this.opts.groupCommit) {
+      this.flush();
+      return;
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.durableWaiters.push({ resolve, reject });
+      if (!this.groupScheduled) {
+        this.groupScheduled = true;
+        setImmediate(() => this.commitGroup());
+      }
+    });
+  }
+
+  /** Group commit: one transaction for every durable event of the turn, then their promises. */
+  private commitGroup(): void {
+    this.groupScheduled = false;
+    const waiters = this.durableWaiters;
+    this.durableWaiters = [];
+    if (waiters.length === 0) return;
+    try {
+      if (this.db) this.flush(); // closed meanwhile: close() has written them
+    } catch (err) {
+      for (const w of waiters) w.reject(err);
+      return;
+    }
+    for (const w of waiters) w.resolve();
   }
 
   flush(): void {
@@ -281,6 +317,7 @@ export class SqliteCallStore implements CallStore {
     if (!this.db) return;
     try {
       this.flush();
+      this.commitGroup(); // durable events of this turn: just written by the flush
     } finally {
       this.cancelTimer();
       this.db.close();

@@ -65,3 +65,43 @@ test('a final event is committed before other subscribers see it; other events w
   publisher.publish({ ...base, seq: 5, time: T0 + 4, kind: 'transfer-failed', code: 500, final: false });
   assert.equal(store.queued, 0, 'a detached store gets nothing');
 });
+
+test('group commit: finals of many calls in one turn are stored in one commit, and each reaches the others only after it, in order', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-sub-'));
+  const path = join(dir, 's.db');
+  const clock = new FakeClock(T0);
+  const store = new SqliteCallStore({ path, timers: clock, groupCommit: true, reportError: () => {} });
+  store.open();
+  const reader = new Database(path, { readonly: true });
+  t.after(() => {
+    reader.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const stateInFile = (id: string) => (reader.prepare('SELECT state FROM calls WHERE id = ?').get(id) as { state: string } | undefined)?.state;
+  const errors: unknown[] = [];
+  const publisher = new EventPublisher((e) => errors.push(e));
+  attachStore(publisher, store, () => T0);
+  const seen: string[] = [];
+  publisher.subscribe((e) => seen.push(`${e.callId}:${e.kind}:${stateInFile(e.callId) ?? '-'}`));
+
+  const ev = (callId: string, seq: number, kind: CallEvent['kind'], final: boolean): CallEvent =>
+    ({ callId, seq, time: T0 + seq, kind, leg: undefined, code: 200, text: '', final });
+  // One turn: call a connects (final) and gets a later event at once; call b only starts.
+  publisher.publish(ev('a', 1, 'initiated', false));
+  publisher.publish(ev('a', 2, 'connected', true));
+  publisher.publish(ev('a', 3, 'transfer-requested', false));
+  publisher.publish(ev('b', 1, 'initiated', false));
+  publisher.publish(ev('c', 1, 'failed', true));
+  // Not committed yet: only the events not behind a final went out, without touching the file.
+  assert.deepEqual(seen, ['a:initiated:-', 'b:initiated:-']);
+  assert.equal(publisher.heldCalls, 2);
+  await new Promise((r) => setImmediate(r));
+  await new Promise((r) => setImmediate(r));
+  // One commit stored both finals before either was seen; a's later event kept its place in a's
+  // order (across calls there is no order to keep).
+  assert.deepEqual([...seen].sort(), ['a:connected:connected', 'a:initiated:-', 'a:transfer-requested:connected', 'b:initiated:-', 'c:failed:failed']);
+  assert.deepEqual(seen.filter((x) => x.startsWith('a:')), ['a:initiated:-', 'a:connected:connected', 'a:transfer-requested:connected']);
+  assert.equal(publisher.heldCalls, 0);
+  assert.deepEqual(errors, []);
+});
