@@ -2,8 +2,10 @@
  * Output of a run: the table on stdout, the JSON file under bench/results/ and one row in
  * docs/benchmarks.md (created with its explanatory header on first use).
  */
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { C2C_HEADER, c2cRows, HOLD_HEADER, holdRows, renderC2c, sectionText, SOAK_HEADER, soakRow } from './c2c/c2c-report.js';
+import { insertTableRows } from './c2c/docs-table.js';
 import { formatPercent, formatRate } from './stats.js';
 import { parserCase, type BenchResult } from './result.js';
 
@@ -45,12 +47,15 @@ export function renderTable(r: BenchResult): string {
     }
     lines.push('');
   }
-  lines.push('Ratios');
-  const ps = parserCase(r, 'parse+serialize');
-  lines.push(row('parse+serialize vs 250k/s', formatPercent(r.ratios.parseSerializeVsTarget), 'of target', '', verdict(ps, r.targets.parseSerializePerSec)));
-  lines.push(row('call msgs vs echo dgrams', formatPercent(r.ratios.callMessagesVsEcho), 'of echo', '', share(r.ratios.callMessagesVsEcho, r.targets.stackShareOfEcho)));
-  lines.push(row('OPTIONS msgs vs echo dgrams', formatPercent(r.ratios.optionsMessagesVsEcho), 'of echo', '', share(r.ratios.optionsMessagesVsEcho, r.targets.stackShareOfEcho)));
-  lines.push('');
+  lines.push(...renderC2c(r.c2c, r.hold, r.soak));
+  if (hasStackSections(r)) {
+    lines.push('Ratios');
+    const ps = parserCase(r, 'parse+serialize');
+    lines.push(row('parse+serialize vs 250k/s', formatPercent(r.ratios.parseSerializeVsTarget), 'of target', '', verdict(ps, r.targets.parseSerializePerSec)));
+    lines.push(row('call msgs vs echo dgrams', formatPercent(r.ratios.callMessagesVsEcho), 'of echo', '', share(r.ratios.callMessagesVsEcho, r.targets.stackShareOfEcho)));
+    lines.push(row('OPTIONS msgs vs echo dgrams', formatPercent(r.ratios.optionsMessagesVsEcho), 'of echo', '', share(r.ratios.optionsMessagesVsEcho, r.targets.stackShareOfEcho)));
+    lines.push('');
+  }
   lines.push(r.problems.length === 0 ? `result: all completed (${(r.durationMs / 1000).toFixed(1)} s)` : `result: PROBLEMS — ${r.problems.join('; ')}`);
   return lines.join('\n');
 }
@@ -129,16 +134,36 @@ Columns:
 |---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|
 `;
 
-/** Appends the run's row to docs/benchmarks.md, creating the file with its header first. Returns the path. */
+/** The parser / UDP / SIP stack sections (the original table) ran. */
+function hasStackSections(r: BenchResult): boolean {
+  return r.sections.some((s) => s === 'parser' || s === 'udp' || s === 'sip');
+}
+
+const STACK_TABLE_HEADER = DOCS_HEADER.split('\n').find((l) => l.startsWith('| Date |'))!;
+
+/**
+ * Adds the run's rows to docs/benchmarks.md, each under its own table (created with its header
+ * when missing): the stack table, and the click-to-call sessions, held calls and soak tables.
+ * Returns the path.
+ */
 export function appendDocsRow(projectRoot: string, r: BenchResult): string {
   const file = join(projectRoot, 'docs', 'benchmarks.md');
-  if (!existsSync(file)) {
-    mkdirSync(join(projectRoot, 'docs'), { recursive: true });
-    writeFileSync(file, DOCS_HEADER);
-  } else if (!readFileSync(file, 'utf8').endsWith('\n')) {
-    appendFileSync(file, '\n');
+  mkdirSync(join(projectRoot, 'docs'), { recursive: true });
+  const m = r.machine;
+  const command = r.command ?? 'npm run bench';
+  if (hasStackSections(r)) insertTableRows(file, STACK_TABLE_HEADER, DOCS_HEADER, [docsRow(r)]);
+  if (r.c2c) {
+    insertTableRows(file, C2C_HEADER, sectionText(C2C_HEADER, '## Click-to-call sessions', 'See "Click-to-call load" above for the method.'),
+      c2cRows(r.c2c, m, r.timestamp, r.profile, command));
   }
-  appendFileSync(file, docsRow(r) + '\n');
+  if (r.hold?.length) {
+    insertTableRows(file, HOLD_HEADER, sectionText(HOLD_HEADER, '## Held calls', 'See "Click-to-call load" above for the method.'),
+      holdRows(r.hold, m, r.timestamp, r.profile, command));
+  }
+  if (r.soak) {
+    insertTableRows(file, SOAK_HEADER, sectionText(SOAK_HEADER, '## Soak', 'See "Click-to-call load" above for the method.'),
+      [soakRow(r.soak, m, r.timestamp, r.profile, command)]);
+  }
   return file;
 }
 

@@ -3,6 +3,9 @@ import type { EchoResult } from './udp-echo-bench.js';
 import type { MachineInfo } from './machine.js';
 import type { ParserResult } from './parser-bench.js';
 import type { SipKindResult } from './sip-load.js';
+import type { HoldResult } from './c2c/hold.js';
+import type { C2cSection } from './c2c/section.js';
+import type { SoakResult } from './c2c/soak.js';
 
 export const TARGETS = {
   /** Issue 2: parse + serialize of the typical INVITE on one core. */
@@ -30,6 +33,12 @@ export interface BenchResult {
   parser?: ParserResult;
   udp?: EchoResult;
   sip?: SipSection;
+  /** Click-to-call sessions through the real server and SIPp phones (issue 6). */
+  c2c?: C2cSection;
+  hold?: HoldResult[];
+  soak?: SoakResult;
+  /** The command line of the run (recorded with the click-to-call rows). */
+  command?: string;
   ratios: {
     /** parse+serialize median / target. */
     parseSerializeVsTarget?: number;

@@ -186,7 +186,15 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const stopRetention = startRetention(store, config.recordRetentionDays, timers, { reportError: (err) => internalError(err, 'retention') });
 
   // ── engine ──
-  publisher.subscribe((e) => log.info({ callId: e.callId, kind: e.kind, leg: e.leg, code: e.code, reason: e.reason }, e.text));
+  // INFO carries how each call ended (and a transfer's outcome): one or two lines per call, not
+  // one per step — logging stays off the hot path at INFO (issue 6). The steps are DEBUG.
+  publisher.subscribe((e) => {
+    const outcome = e.final || e.kind === 'completed' || e.kind === 'transfer-connected' || e.kind === 'transfer-failed' || e.kind === 'transfer-recovered';
+    if (!outcome && log.isLevelEnabled?.('debug') === false) return;
+    const line = { callId: e.callId, kind: e.kind, leg: e.leg, code: e.code, reason: e.reason };
+    if (outcome) log.info(line, e.text);
+    else log.debug(line, e.text);
+  });
   const engine = new CallEngine({
     stack: sip.stack,
     timers,

@@ -1,0 +1,33 @@
+/** How much the click-to-call sections do (bench/profiles.ts holds one per profile). */
+import type { Via } from './driver.js';
+import type { ScenarioName } from './scenarios.js';
+import type { SipTransport } from './sipp-farm.js';
+
+export interface C2cBudget {
+  /** Scenario × interface pairs measured by `--only c2c` (overridden by --scenario / --via). */
+  matrix: Array<{ scenario: ScenarioName; via: Via }>;
+  transport: SipTransport;
+  /** Closed-loop windows tried in order by the sustained-rate search. */
+  windows: number[];
+  /** Length of each search step. */
+  stepMs: number;
+  /** The best zero-failure window is run again this long (0: the search step is the result). */
+  confirmMs: number;
+  /** A fixed-rate run at half the sustained rate, for request→INVITE latency (0: skipped). */
+  halfRateMs: number;
+  /** After a step's duration: the most we wait for finals and phones. */
+  drainMs: number;
+  ringMs: number;
+  holdMs: number;
+  ringTimeoutS: number;
+  initiatorPhones: number;
+  xmlConnections: number;
+  /** After the confirmation run: wait up to this for transactions/dialogs/calls to reach zero. */
+  lingerMs: number;
+  /** Extra server settings (the quick profile shortens the SIP timers so that state drains fast). */
+  serverExtra: string[];
+  /** Extra node options for the server process (`--cpu-prof DIR` sets them). */
+  serverNodeArgs?: string[];
+  hold: { calls: number[]; window: number; lingerMs: number };
+  soak: { perSec: number; durationMs: number; sampleMs: number; warmupFraction: number; lingerMs: number };
+}

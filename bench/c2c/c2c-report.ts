@@ -1,0 +1,178 @@
+/**
+ * The click-to-call part of the bench output: the table printed on stdout, and the rows for the
+ * three click-to-call tables of docs/benchmarks.md (sessions, held calls, soak).
+ */
+import type { MachineInfo } from '../machine.js';
+import { formatRate } from '../stats.js';
+import type { HoldResult } from './hold.js';
+import type { LatencySummary } from './percentiles.js';
+import type { SustainedResult } from './search.js';
+import type { C2cSection } from './section.js';
+import type { SoakResult } from './soak.js';
+import type { StepResult } from './step.js';
+
+export const C2C_TARGETS = {
+  /** Issue 6: REFER via XML, 60 s, zero failures. */
+  referXmlPerSec: 3000,
+  anchoredPerSec: 2000,
+  restGetPerSec: 2000,
+  /** Request → initiator INVITE p99 at half the sustained rate. */
+  inviteP99Ms: 2,
+  /** 100k anchored calls held. */
+  hold100kRssBytes: 1.5 * 2 ** 30,
+};
+
+export function targetFor(r: SustainedResult): number | undefined {
+  if (r.via !== 'xml') return r.scenario === 'refer' || r.scenario === 'anchored' ? C2C_TARGETS.restGetPerSec : undefined;
+  if (r.scenario === 'refer') return C2C_TARGETS.referXmlPerSec;
+  if (r.scenario === 'anchored') return C2C_TARGETS.anchoredPerSec;
+  return undefined;
+}
+
+const ms = (x: number | undefined) => (x === undefined ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(0));
+const lat = (l: LatencySummary) => `${ms(l.p50)}/${ms(l.p99)}/${ms(l.max)}`;
+export const mib = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '—' : (b / 2 ** 20).toFixed(0));
+const kib = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '—' : (b / 1024).toFixed(1));
+
+export function ratioOf(s: StepResult | undefined, echoDatagramsPerSec: number | undefined): number | undefined {
+  return s && echoDatagramsPerSec ? s.sipMessagesPerSec / echoDatagramsPerSec : undefined;
+}
+
+export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | undefined, soak: SoakResult | undefined): string[] {
+  const lines: string[] = [];
+  if (section) {
+    const echo = section.echo?.medianDatagramsPerSec;
+    lines.push(`Click-to-call sessions — server = dist/cli.js (LogLevel INFO, TraceCalls 1000), phones = SIPp over ${section.transport.toUpperCase()}; ${section.pinning}`);
+    lines.push(`  echo ceiling (raw Node UDP, same pinning): ${formatRate(echo)} datagrams/s`);
+    for (const s of section.skipped ?? []) lines.push(`  skipped: ${s}`);
+    for (const r of section.results) {
+      const s = r.sustained;
+      const target = targetFor(r);
+      lines.push(`  ${r.scenario} via ${r.via} — ${r.describe}`);
+      for (const st of r.steps) lines.push(`    step ${loadText(st)}: ${st.sessionsPerSec.toFixed(0)}/s, ok ${st.succeeded}/${st.started}, failed ${st.failed}`);
+      for (const st of r.failedConfirmations ?? []) {
+        lines.push(`    confirmation ${loadText(st)} × ${(st.durationMs / 1000).toFixed(0)} s FAILED: ${st.sessionsPerSec.toFixed(0)}/s, ok ${st.succeeded}/${st.started}, ${JSON.stringify(st.failures)}`);
+        for (const f of st.failureSamples.slice(0, 3)) lines.push(`      ${f}`);
+        for (const p of st.phones) if (p.failed > 0) lines.push(`      ${p.name}: ${JSON.stringify(p.failures)} ${p.errorSample.replace(/\s+/g, ' ').slice(0, 600)}`);
+      }
+      if (!s) {
+        lines.push(`    c2c ${r.scenario}/${r.via}: no zero-failure step`);
+        for (const st of r.steps) for (const f of st.failureSamples) lines.push(`      ${f}`);
+        continue;
+      }
+      lines.push(`    c2c ${r.scenario}/${r.via}  sessions/s ${s.sessionsPerSec.toFixed(0)}  (${loadText(s)}, ${(s.durationMs / 1000).toFixed(0)} s)  ` +
+        `completed ${s.succeeded} failed ${s.failed}` + (target ? `  ${s.sessionsPerSec >= target && s.failed === 0 ? 'target met' : 'below target'} (${target}/s)` : ''));
+      if (s.failed > 0) {
+        lines.push(`      failures: ${JSON.stringify(s.failures)}`);
+        for (const f of s.failureSamples) lines.push(`      ${f}`);
+        for (const p of s.phones) if (p.failed > 0) lines.push(`      ${p.name}: ${JSON.stringify(p.failures)} ${p.errorSample.replace(/\s+/g, ' ').slice(0, 600)}`);
+      }
+      lines.push(`      latency ms p50/p99/max: request→INVITE ${lat(s.requestToInvite)}  request→Connected ${lat(s.requestToConnected)}`);
+      if (r.halfRate) {
+        lines.push(`      at half rate (${loadText(r.halfRate)}): request→INVITE ${lat(r.halfRate.requestToInvite)}  request→Connected ${lat(r.halfRate.requestToConnected)}  failed ${r.halfRate.failed}` +
+          `  ${r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms)`);
+      }
+      const ratio = ratioOf(s, echo);
+      lines.push(`      server: ${s.cpuSecondsPer1000.toFixed(2)} CPU s per 1000 sessions, RSS ${mib(s.serverRssBytes)} MiB (peak ${mib(s.serverPeakRssBytes)}), heap ${mib(s.serverHeapUsedBytes)} MiB, ` +
+        `${s.sipMessagesPerSession.toFixed(1)} SIP msgs/session = ${formatRate(s.sipMessagesPerSec)} msg/s = ${ratio === undefined ? '—' : (ratio * 100).toFixed(1) + ' %'} of echo`);
+      lines.push(`      load side (SIPp phones + driver): ${s.loadCpuSeconds.toFixed(1)} CPU s = ${(s.loadCoreShare * 100).toFixed(0)} % of one core over the run; ` +
+        `server ${s.serverCpuSeconds.toFixed(1)} CPU s = ${pct(s.serverCpuSeconds / spanSeconds(s))}`);
+      lines.push(`      retransmissions: server ${s.serverRetransmissions ?? '—'}, phones ${s.phoneRetransmissions}; internal errors ${s.serverInternalErrors}; ` +
+        `left after ${(s.leftover.waitedMs / 1000).toFixed(0)} s: calls ${s.leftover.callsActive} transactions ${s.leftover.transactions} dialogs ${s.leftover.dialogs}`);
+    }
+    lines.push('');
+  }
+  for (const h of hold ?? []) {
+    lines.push(`Held calls — ${h.calls} anchored calls via REST, held, then DELETE each`);
+    lines.push(`  hold ${h.calls}: connected ${h.connected} in ${(h.setupMs / 1000).toFixed(1)} s; torn down in ${(h.teardownMs / 1000).toFixed(1)} s; ` +
+      `RSS ${mib(h.baseline.rssBytes)} → ${mib(h.held.rssBytes)} MiB (${kib(h.rssPerCallBytes)} KiB/call), heap ${mib(h.baseline.heapUsedBytes)} → ${mib(h.held.heapUsedBytes)} MiB (${kib(h.heapPerCallBytes)} KiB/call)`);
+    lines.push(`    while held: calls ${h.held.callsActive} dialogs ${h.held.dialogs} transactions ${h.held.transactions}; ` +
+      `left after ${(h.leftover.waitedMs / 1000).toFixed(0)} s: calls ${h.leftover.callsActive} transactions ${h.leftover.transactions} dialogs ${h.leftover.dialogs}; ` +
+      `phone failures ${h.phoneFailures}, retransmissions server ${h.serverRetransmissions ?? '—'} ${JSON.stringify(h.serverRetransmissionsByStage)} phones ${h.phoneRetransmissions}, internal errors ${h.serverInternalErrors}`);
+    for (const p of h.phones) if (p.failed > 0) lines.push(`    ${p.name}: ${JSON.stringify(p.failures)} ${p.errorSample.replace(/\s+/g, ' ').slice(0, 600)}`);
+    if (h.calls >= 100_000 && h.held.rssBytes !== undefined) {
+      lines.push(`    ${h.held.rssBytes < C2C_TARGETS.hold100kRssBytes ? 'target met' : 'above target'} (100k calls < 1.5 GiB RSS)`);
+    }
+  }
+  if (hold?.length) lines.push('');
+  if (soak) {
+    const s = soak.step;
+    lines.push(`Soak — ${s.scenario} via ${s.via} at ${soak.perSec}/s for ${(s.durationMs / 1000).toFixed(0)} s, ${s.samples?.length ?? 0} samples`);
+    lines.push(`  soak: completed ${s.succeeded} failed ${s.failed}; slope after ${(soak.warmupMs / 1000).toFixed(0)} s warm-up: RSS ${kib(soak.rssSlopeBytesPerMin)} KiB/min, heap ${kib(soak.heapSlopeBytesPerMin)} KiB/min; ` +
+      `left after ${(s.leftover.waitedMs / 1000).toFixed(0)} s: calls ${s.leftover.callsActive} transactions ${s.leftover.transactions} dialogs ${s.leftover.dialogs} (${soak.drained ? 'drained' : 'NOT drained'})`);
+    if (s.failed > 0) for (const f of s.failureSamples) lines.push(`    ${f}`);
+    lines.push('');
+  }
+  return lines;
+}
+
+const pct = (x: number) => (Number.isFinite(x) ? `${(x * 100).toFixed(0)} %` : '—');
+
+/** The span over which both CPU figures were taken (from the load side's share). */
+function spanSeconds(s: StepResult): number {
+  return s.loadCoreShare > 0 ? s.loadCpuSeconds / s.loadCoreShare : Number.NaN;
+}
+
+function loadText(s: StepResult): string {
+  return s.load.kind === 'window' ? `window ${s.load.window}` : `rate ${s.load.perSec}/s`;
+}
+
+// ── docs/benchmarks.md ────────────────────────────────────────────────────────────
+
+export const C2C_HEADER = '| Date | Commit | Profile | Machine | Command | Scenario | Via | SIP | Load | Sessions/s | Failed | →INVITE p50/p99/max ms | →Connected p50/p99/max ms | →INVITE p99 at ½ rate | CPU s/1k | RSS MiB | Heap MiB | SIP msg/s | Echo dgrams/s | Msgs/echo | Retrans srv/phones | Server/load core busy |';
+export const HOLD_HEADER = '| Date | Commit | Profile | Machine | Command | Calls | Set-up s | Tear-down s | RSS MiB held | RSS KiB/call | Heap KiB/call | Left calls/tx/dialogs | Failed |';
+export const SOAK_HEADER = '| Date | Commit | Profile | Machine | Command | Scenario | Rate/s | Duration s | Completed | Failed | RSS slope KiB/min | Heap slope KiB/min | Left calls/tx/dialogs |';
+
+const sep = (header: string) => header.replace(/[^|]+/g, '---');
+
+export function sectionText(header: string, title: string, body: string): string {
+  return `${title}\n\n${body}\n\n${header}\n${sep(header)}\n`;
+}
+
+function who(m: MachineInfo, timestamp: string, profile: string, command: string): string[] {
+  return [timestamp.slice(0, 16).replace('T', ' '), `\`${m.commit}${m.dirty ? '+' : ''}\``, profile,
+    `${m.cpuModel.replace(/\|/g, '/')} ×${m.cores}`, `\`${command.replace(/\|/g, '/')}\``];
+}
+
+export function c2cRows(section: C2cSection, m: MachineInfo, timestamp: string, profile: string, command: string): string[] {
+  const echo = section.echo?.medianDatagramsPerSec;
+  return section.results.map((r) => {
+    const s = r.sustained;
+    const ratio = ratioOf(s, echo);
+    const cells = [
+      ...who(m, timestamp, profile, command), r.scenario, r.via, section.transport,
+      s ? loadText(s) + ` × ${(s.durationMs / 1000).toFixed(0)} s` : `search failed at ${r.steps[0] ? loadText(r.steps[0]) : '—'}`,
+      s ? s.sessionsPerSec.toFixed(0) : '—',
+      s ? String(s.failed) : String(r.steps[0]?.failed ?? '—'),
+      s ? lat(s.requestToInvite) : '—',
+      s ? lat(s.requestToConnected) : '—',
+      r.halfRate ? ms(r.halfRate.requestToInvite.p99) : '—',
+      s ? s.cpuSecondsPer1000.toFixed(2) : '—',
+      s ? mib(s.serverRssBytes) : '—',
+      s ? mib(s.serverHeapUsedBytes) : '—',
+      s ? formatRate(s.sipMessagesPerSec) : '—',
+      formatRate(echo),
+      ratio === undefined ? '—' : `${(ratio * 100).toFixed(1)} %`,
+      s ? `${s.serverRetransmissions ?? '—'}/${s.phoneRetransmissions}` : '—',
+      s ? `${pct(s.serverCpuSeconds / spanSeconds(s))}/${pct(s.loadCoreShare)}` : '—',
+    ];
+    return `| ${cells.join(' | ')} |`;
+  });
+}
+
+export function holdRows(hold: HoldResult[], m: MachineInfo, timestamp: string, profile: string, command: string): string[] {
+  return hold.map((h) => `| ${[
+    ...who(m, timestamp, profile, command), String(h.calls), (h.setupMs / 1000).toFixed(1), (h.teardownMs / 1000).toFixed(1),
+    mib(h.held.rssBytes), kib(h.rssPerCallBytes), kib(h.heapPerCallBytes),
+    `${h.leftover.callsActive}/${h.leftover.transactions}/${h.leftover.dialogs}`, String(h.calls - h.connected + h.phoneFailures),
+  ].join(' | ')} |`);
+}
+
+export function soakRow(soak: SoakResult, m: MachineInfo, timestamp: string, profile: string, command: string): string {
+  const s = soak.step;
+  return `| ${[
+    ...who(m, timestamp, profile, command), `${s.scenario}/${s.via}`, String(soak.perSec), (s.durationMs / 1000).toFixed(0),
+    String(s.succeeded), String(s.failed), kib(soak.rssSlopeBytesPerMin), kib(soak.heapSlopeBytesPerMin),
+    `${s.leftover.callsActive}/${s.leftover.transactions}/${s.leftover.dialogs}`,
+  ].join(' | ')} |`;
+}

@@ -1,0 +1,232 @@
+/**
+ * One measured step of a scenario: a fresh server and a fresh phone farm, the driver at one load
+ * (window or rate) for a duration, then the join of what the driver and every phone saw. A
+ * session succeeds only when its final event is the one its destination calls for AND the
+ * initiator phone and the destination phone both ran their scenario to the end.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Pinning } from './affinity.js';
+import { startBenchServer, type BenchServer } from './bench-server.js';
+import { drive, type Load, type Via } from './driver.js';
+import { summarize, type LatencySummary } from './percentiles.js';
+import { planner, type ScenarioSpec } from './scenarios.js';
+import type { ServerMetrics } from './server-metrics.js';
+import { startPhone, type Phone, type PhoneReport, type PhoneRole, type SipTransport } from './sipp-farm.js';
+import { epochMs } from './clock.js';
+import { clockTicksPerSecond, readProcUsage } from './proc-usage.js';
+
+export interface StepOptions {
+  cliPath: string;
+  pinning: Pinning;
+  scenario: ScenarioSpec;
+  via: Via;
+  transport: SipTransport;
+  load: Load;
+  durationMs: number;
+  /** Bound on waiting for finals and for the phones to finish, after the duration. */
+  drainMs: number;
+  ringMs: number;
+  holdMs: number;
+  ringTimeoutS: number;
+  initiatorPhones: number;
+  xmlConnections: number;
+  /** > 0: after the phones are idle, wait up to this long for transactions/dialogs/calls to reach zero. */
+  lingerMs: number;
+  serverExtra: string[];
+  serverNodeArgs?: string[];
+  /** > 0: sample the server's RSS and heap this often while the load runs (the soak). */
+  sampleEveryMs?: number;
+}
+
+/** One memory sample of the server while the load ran. */
+export interface MemorySample {
+  /** Since the load began. */
+  tMs: number;
+  rssBytes: number;
+  heapUsedBytes: number;
+  callsActive: number;
+  transactions: number;
+}
+
+export interface StepResult {
+  scenario: string;
+  via: Via;
+  transport: SipTransport;
+  load: Load;
+  durationMs: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  /** Failure causes and counts (a session is counted once, under its first cause). */
+  failures: Record<string, number>;
+  /** A few failed sessions in detail: what the driver got, what each phone logged. */
+  failureSamples: string[];
+  sessionsPerSec: number;
+  elapsedMs: number;
+  /** Request written → initiator's INVITE arrival (SIPp gettimeofday), ms. */
+  requestToInvite: LatencySummary;
+  /** Request written → "Connected to destination" received, ms. */
+  requestToConnected: LatencySummary;
+  serverCpuSeconds: number;
+  cpuSecondsPer1000: number;
+  serverRssBytes?: number;
+  serverPeakRssBytes?: number;
+  serverHeapUsedBytes?: number;
+  /** SIP messages the server received + sent, per session and per second. */
+  sipMessagesPerSession: number;
+  sipMessagesPerSec: number;
+  serverRetransmissions?: number;
+  serverInternalErrors: number;
+  phoneRetransmissions: number;
+  /**
+   * CPU seconds of the load side over the same span as the server's: every SIPp phone (from /proc)
+   * plus the driver (this process). Near one core's worth, the figures measure the load generator.
+   */
+  loadCpuSeconds: number;
+  /** loadCpuSeconds ÷ the span: 1.0 = the load core was saturated. */
+  loadCoreShare: number;
+  phones: Array<Omit<PhoneReport, 'inviteAt' | 'done' | 'output'>>;
+  /** After the run (and the linger wait when asked): what is still alive in the server. */
+  leftover: { callsActive?: number; transactions?: number; dialogs?: number; waitedMs: number };
+  samples?: MemorySample[];
+}
+
+export async function runStep(o: StepOptions): Promise<StepResult> {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-farm-'));
+  const phones: Phone[] = [];
+  let server: BenchServer | undefined;
+  try {
+    server = await startBenchServer({ cliPath: o.cliPath, pinning: o.pinning, ringTimeoutS: o.ringTimeoutS, extra: o.serverExtra, nodeArgs: o.serverNodeArgs });
+    const phoneBase = { transport: o.transport, pinning: o.pinning, dir, ringMs: o.ringMs, holdMs: o.holdMs,
+      recvTimeoutMs: Math.max(30_000, o.ringTimeoutS * 1000 + 20_000), maxCalls: 1_000_000 };
+    const initiators: Phone[] = [];
+    for (let k = 0; k < o.initiatorPhones; k++) {
+      initiators.push(await startPhone({ ...phoneBase, role: o.scenario.initiatorRole, name: `${o.scenario.initiatorRole}-${k}` }));
+    }
+    const destinations = new Map<PhoneRole, Phone>();
+    for (const role of o.scenario.destinationRoles) destinations.set(role, await startPhone({ ...phoneBase, role, name: role }));
+    phones.push(...initiators, ...destinations.values());
+
+    const plan = planner(o.scenario, initiators.map((p) => p.port), (role) => destinations.get(role)!.port, o.transport);
+    const m0 = await server.metrics();
+    const u0 = server.usage();
+    const ticks = clockTicksPerSecond();
+    const loadCpu = () => phones.reduce((s, p) => s + (p.pid !== undefined ? readProcUsage(p.pid, ticks)?.cpuSeconds ?? 0 : 0), 0)
+      + (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
+    const l0 = loadCpu();
+    const span0 = epochMs();
+    const samples: MemorySample[] = [];
+    const began = epochMs();
+    const srv = server;
+    const sampler = (o.sampleEveryMs ?? 0) > 0
+      ? setInterval(() => {
+        const u = srv.usage();
+        srv.metrics().then((m) => samples.push({
+          tMs: epochMs() - began, rssBytes: u?.rssBytes ?? Number.NaN, heapUsedBytes: m.heapUsedBytes ?? Number.NaN,
+          callsActive: m.callsActive ?? Number.NaN, transactions: m.transactions ?? Number.NaN,
+        }), () => {});
+      }, o.sampleEveryMs)
+      : undefined;
+    const driven = await drive({
+      via: o.via, xmlPort: server.xmlPort, httpPort: server.httpPort, apiKey: server.apiKey, load: o.load,
+      durationMs: o.durationMs, drainMs: o.drainMs, plan, xmlConnections: o.xmlConnections, firstIndex: 0,
+    }).finally(() => clearInterval(sampler));
+    // The phones finish their calls (hold time, BYE) after the finals.
+    await waitUntil(() => phones.every((p) => (p.currentCalls() ?? 0) === 0), o.holdMs + o.drainMs + 2000);
+    const u1 = server.usage();
+    const l1 = loadCpu();
+    const spanMs = epochMs() - span0;
+    const m1 = await server.metrics();
+    let leftover: ServerMetrics = m1;
+    const lingerStart = epochMs();
+    if (o.lingerMs > 0) {
+      const s = server;
+      await waitUntilAsync(async () => {
+        leftover = await s.metrics();
+        return leftover.transactions === 0 && leftover.dialogs === 0 && leftover.callsActive === 0;
+      }, o.lingerMs, 1000);
+    }
+    const waitedMs = o.lingerMs > 0 ? epochMs() - lingerStart : 0;
+    const reports = await Promise.all(phones.map((p) => p.stop()));
+    phones.length = 0;
+
+    // Join: driver records with the initiator's and the destination's logs.
+    const initiatorReports = reports.filter((r) => r.role === o.scenario.initiatorRole);
+    const destReport = new Map(reports.filter((r) => r.role.startsWith('destination')).map((r) => [r.role, r]));
+    const failures: Record<string, number> = {};
+    const failureSamples: string[] = [];
+    const inviteLatency: number[] = [];
+    const connectLatency: number[] = [];
+    let succeeded = 0;
+    driven.records.forEach((r, i) => {
+      const n = driven.firstIndex + i;
+      const expect = o.scenario.destinationOf(n);
+      const ini = initiatorReports[n % initiatorReports.length]!;
+      const dst = destReport.get(expect.role)!;
+      const inviteAt = ini.inviteAt.get(`i${n}`);
+      if (inviteAt !== undefined) inviteLatency.push(inviteAt - r.sentAt);
+      let cause: string | undefined;
+      if (r.error !== undefined) cause = `request error: ${r.error.slice(0, 80)}`;
+      else if (r.finalAt === undefined) cause = 'no final event (lost)';
+      else if (r.finalCode !== expect.expectCode || r.finalLeg !== 'Destination') cause = `final ${r.finalCode} ${r.finalLeg ?? ''} (expected ${expect.expectCode} Destination)`;
+      else if (!ini.done.has(`i${n}`)) cause = `initiator phone did not finish (${ini.inviteAt.has(`i${n}`) ? 'INVITE seen' : 'no INVITE'})`;
+      else if (!dst.done.has(`d${n}`)) cause = `destination phone did not finish (${dst.inviteAt.has(`d${n}`) ? 'INVITE seen' : 'no INVITE'})`;
+      if (cause === undefined) {
+        succeeded++;
+        if (expect.expectCode === 200) connectLatency.push(r.finalAt! - r.sentAt);
+      } else {
+        failures[cause] = (failures[cause] ?? 0) + 1;
+        if (failureSamples.length < 5) failureSamples.push(`session ${n}: ${cause}; driver ${JSON.stringify(r)}`);
+      }
+    });
+    const started = driven.records.length;
+    const cpu = u0 && u1 ? u1.cpuSeconds - u0.cpuSeconds : Number.NaN;
+    const messages = m1.sipMessagesIn + m1.sipMessagesOut - (m0.sipMessagesIn + m0.sipMessagesOut);
+    const sessionsPerSec = driven.elapsedMs > 0 ? (succeeded * 1000) / driven.elapsedMs : 0;
+    const perSession = started > 0 ? messages / started : 0;
+    return {
+      scenario: o.scenario.name, via: o.via, transport: o.transport, load: o.load, durationMs: o.durationMs,
+      started, succeeded, failed: started - succeeded, failures, failureSamples,
+      sessionsPerSec, elapsedMs: driven.elapsedMs,
+      requestToInvite: summarize(inviteLatency),
+      requestToConnected: summarize(connectLatency),
+      serverCpuSeconds: cpu,
+      cpuSecondsPer1000: started > 0 ? (cpu * 1000) / started : Number.NaN,
+      serverRssBytes: u1?.rssBytes, serverPeakRssBytes: u1?.peakRssBytes, serverHeapUsedBytes: m1.heapUsedBytes,
+      sipMessagesPerSession: perSession,
+      sipMessagesPerSec: perSession * sessionsPerSec,
+      serverRetransmissions: m1.retransmissions !== undefined && m0.retransmissions !== undefined ? m1.retransmissions - m0.retransmissions : undefined,
+      serverInternalErrors: leftover.internalErrors,
+      phoneRetransmissions: reports.reduce((s, r) => s + r.retransmissions, 0),
+      loadCpuSeconds: l1 - l0,
+      loadCoreShare: spanMs > 0 ? ((l1 - l0) * 1000) / spanMs : Number.NaN,
+      phones: reports.map(({ inviteAt: _i, done: _d, output: _o, ...rest }) => rest),
+      leftover: { callsActive: leftover.callsActive, transactions: leftover.transactions, dialogs: leftover.dialogs, waitedMs },
+      ...(sampler ? { samples } : {}),
+    };
+  } finally {
+    await Promise.all(phones.map((p) => p.stop().catch(() => undefined)));
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export async function waitUntil(done: () => boolean, ms: number, everyMs = 200): Promise<boolean> {
+  const end = epochMs() + ms;
+  while (epochMs() < end) {
+    if (done()) return true;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+  return done();
+}
+
+async function waitUntilAsync(done: () => Promise<boolean>, ms: number, everyMs: number): Promise<boolean> {
+  const end = epochMs() + ms;
+  for (;;) {
+    if (await done()) return true;
+    if (epochMs() >= end) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
