@@ -6,6 +6,7 @@
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { COMPILED, PROJECT_ROOT } from './root.js';
 
 export interface ChildMessage {
   type: string;
@@ -30,10 +31,11 @@ export class ChildRegistry {
   /** Forks `entry` (a .ts file next to this one) under tsx and waits up to `timeoutMs` for it to be ready. */
   async start(entry: string, args: string[] = [], timeoutMs = 20_000): Promise<BenchChild> {
     this.hookExit();
-    const file = fileURLToPath(new URL(entry, import.meta.url));
+    // Compiled (npm run bench): the child's .js next to this file, plain node; else tsx.
+    const file = fileURLToPath(new URL(COMPILED ? entry.replace(/\.ts$/, '.js') : entry, import.meta.url));
     const child = fork(file, args, {
-      execArgv: ['--import', 'tsx'],
-      cwd: fileURLToPath(new URL('..', import.meta.url)),
+      execArgv: COMPILED ? [] : ['--import', 'tsx'],
+      cwd: PROJECT_ROOT,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     this.live.add(child);

@@ -19,9 +19,9 @@
  * 2 on bad arguments. Child processes are killed on every path out.
  */
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
 import { join, resolve } from 'node:path';
 import { ChildRegistry, type BenchChild } from './child.js';
+import { PROJECT_ROOT } from './root.js';
 import { machineInfo } from './machine.js';
 import { runParserBench } from './parser-bench.js';
 import { FULL, QUICK, type Profile } from './profiles.js';
@@ -38,7 +38,7 @@ const SECTIONS = ['parser', 'udp', 'sip', 'c2c', 'hold', 'soak'] as const;
 type Section = (typeof SECTIONS)[number];
 const DEFAULT_SECTIONS: Section[] = ['parser', 'udp', 'sip'];
 
-const projectRoot = fileURLToPath(new URL('..', import.meta.url));
+const projectRoot = PROJECT_ROOT;
 
 function parseCli(): { profile: Profile; sections: Section[]; record: boolean; c2c: C2cOptions } {
   const { values } = parseArgs({

@@ -8,10 +8,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { pinnedCommand, type Pinning } from './affinity.js';
 import { freeTcpPort, freeUdpTcpPort } from './ports.js';
 import { nowMs } from '../stats.js';
+import { PROJECT_ROOT } from '../root.js';
 
 export type PhoneRole =
   | 'initiator-refer'
@@ -75,7 +75,8 @@ export interface Phone {
   stop(): Promise<PhoneReport>;
 }
 
-const SCENARIO_DIR = fileURLToPath(new URL('./sipp/', import.meta.url));
+// The XML scenarios stay in the source tree (not copied to dist-bench).
+const SCENARIO_DIR = join(PROJECT_ROOT, 'bench', 'c2c', 'sipp') + '/';
 const SIPP = '/usr/bin/sipp';
 const HOLDING_ROLES = new Set<PhoneRole>(['initiator-refer', 'initiator-anchored', 'initiator-refuse']);
 
