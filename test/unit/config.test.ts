@@ -286,3 +286,38 @@ test('toll-fraud patterns use the translation dialect', () => {
   assert.deepEqual(r.warnings.map((w) => w.line), [2]);
   assert.match(oneError('DestinationAllow = (abc'), /^clicktocall\.config:1: DestinationAllow: "\(abc" is not a valid pattern/);
 });
+
+test('every setting with a wrong value: an error naming the file, the line and the setting', () => {
+  /** Values that must be refused, by type; free text (string, path, template) has none. */
+  const wrong = (s: (typeof SETTINGS)[number]): string[] => {
+    const t = s.type;
+    switch (t.kind) {
+      case 'int': return ['abc', String(t.min - 1), String(t.max + 1), '1.5'];
+      case 'bool': return ['maybe', '2'];
+      case 'enum': return ['no-such-value'];
+      case 'ip': return ['not-an-ip', '300.1.1.1'];
+      case 'ip-list': return ['10.0.0.1, nonsense'];
+      case 'cidr-list': return ['10.0.0.0/99', 'host.example'];
+      case 'uri': return ['sip:bad uri with spaces@'];
+      case 'url': return ['ftp://x.example/', 'not a url'];
+      case 'fields': return ['only-one-field'.repeat(t.required > 1 ? 1 : 0) || '|'];
+      case 'regex': return ['(unclosed'];
+      case 'string': case 'path': case 'template': return [];
+    }
+  };
+  let checked = 0;
+  for (const s of SETTINGS) {
+    for (const value of wrong(s)) {
+      // Line 3, after a comment and a blank line; TranslationOutput needs its pattern first.
+      const before = s.name === 'TranslationOutput' || s.name === 'TranslationMode' ? 'TranslationPattern = ^1' : '# comment';
+      const r = parse(`${before}\n\n${s.name} = ${value}\n`);
+      const problem = r.errors.find((e) => e.line === 3);
+      assert.ok(problem, `${s.name} = ${value}: no error on line 3 (${r.errors.map((e) => e.text).join(' | ') || 'accepted'})`);
+      assert.equal(problem.file, FILE, `${s.name}: file named`);
+      assert.equal(problem.setting, s.name, `${s.name}: setting named`);
+      assert.ok(problem.text.startsWith(`${FILE}:3: ${s.name}`), `${s.name} = ${value}: "${problem.text}"`);
+      checked++;
+    }
+  }
+  assert.ok(checked >= 80, `${checked} wrong values checked`);
+});
