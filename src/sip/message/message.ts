@@ -58,12 +58,16 @@ export interface ReplacesHeader {
 }
 
 
+/** Header reads answered by scanning the line offsets before the lines become Header objects. */
+const PENDING_SCANS = 4;
+
 export abstract class SipMessage {
   abstract readonly isRequest: boolean;
   /** The header lines; undefined while they are still offsets into `pendingText` (see header-lines.ts). */
   private headerList: Header[] | undefined;
   private pendingText: string | undefined = undefined;
   private pendingLines: HeaderLineOffsets | undefined = undefined;
+  private pendingScans = 0;
   body: Buffer;
   /** The bytes this message was parsed from (or serialize() built), until it is modified. */
   raw: Buffer | undefined;
@@ -152,9 +156,14 @@ export abstract class SipMessage {
 
   // ── header access ──────────────────────────────────────────────────────────────
 
-  /** The values of one header while the lines are still offsets; null: read `headers` instead. */
+  /**
+   * The values of one header while the lines are still offsets; null: read `headers` instead.
+   * Each call scans every line, so a message asked for many headers is materialized instead
+   * (after PENDING_SCANS scans the Header objects cost less than more scans).
+   */
   private pendingValuesOf(key: string): readonly string[] | null {
     if (this.headerList !== undefined || this.pendingText === undefined) return null;
+    if (++this.pendingScans > PENDING_SCANS) return null;
     return pendingValues(this.pendingText, this.pendingLines!, key);
   }
 
