@@ -178,7 +178,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   // ── call records (decisions.md §7: the store holds a final event before anyone else sees it) ──
   const publisher = new EventPublisher((err) => internalError(err, 'event subscriber'));
   const dbPath = isAbsolute(config.databaseFile) ? config.databaseFile : resolvePath(deps.cwd ?? process.cwd(), config.databaseFile);
-  const store = new SqliteCallStore({ path: dbPath, timers, reportError: (err) => internalError(err, 'store') });
+  const store = new SqliteCallStore({ path: dbPath, timers, groupCommit: true, reportError: (err) => internalError(err, 'store') });
   store.open();
   const interrupted = store.markInterrupted(Date.now());
   if (interrupted > 0) log.warn({ interrupted }, 'calls in progress at the last stop were marked interrupted');

@@ -123,7 +123,9 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
       if (!r.ok) throw new Error(`call refused: ${r.status} ${r.text}`);
       return r.request.id;
     },
-    ended: (id) => server.engine.get(id) === undefined && (events.get(id)?.length ?? 0) > 0,
+    // Ended: the engine let go of it and its last events are out (the store's group commit holds
+    // a final until the end of the event-loop turn).
+    ended: (id) => server.engine.get(id) === undefined && (events.get(id)?.length ?? 0) > 0 && server.publisher.heldCalls === 0,
     leftovers() {
       const c = server.sip.stack.counts();
       return {

@@ -272,6 +272,7 @@ test('anchored: the API hangs up while the initiator\'s re-INVITE is out; its la
   a.relay.vanish();
   await r.drive(() => r.sentTo(a.relay.port).filter((m) => m === 'INVITE').length === 2, 3000, 'bob answering and our re-INVITE to alice');
   assert.equal(r.fs.server.engine.hangup(id), 'ok');
+  await r.drive(() => r.fs.ended(id), 1000, 'the final event'); // the store commits it at the end of the turn
   assert.deepEqual(r.kinds(id), ['initiated', 'ringing initiator', 'answered', 'ringing destination', 'failed 487 destination hangup']);
   const atEnd = r.kinds(id).length;
   // alice is back, but our BYE to her (sent at the hang-up) is still lost: the re-INVITE's
