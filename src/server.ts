@@ -5,7 +5,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { isAbsolute, resolve as resolvePath } from 'node:path';
 import { networkInterfaces } from 'node:os';
-import { randomUUID } from 'node:crypto';
+import { newCallIdGenerator } from './call/call-id.js';
 import type { Config } from './config/index.js';
 import { cidrListContains, listenAddressesFor, tlsFilesFor } from './config/index.js';
 import { startSipEndpoint, type SipEndpoint } from './sip/stack/index.js';
@@ -153,9 +153,9 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     advertisedAddress: advertised,
     contactUser: 'clicktocall',
     userAgent: 'clicktocall',
-    observer: (dir, data, transport, remote) => {
+    observer: (dir, data, transport, remote, message) => {
       counters.metrics?.sipMessage(dir, data, transport);
-      if (trace.enabled) trace.observe(dir, data, transport, remote);
+      if (trace.enabled) trace.observe(dir, data, transport, remote, message);
       deps.sipTrace?.(dir, data, transport, remote);
     },
     onEvent: (e) => {
@@ -224,7 +224,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     referNotifyTimeoutMs: config.referNotifyTimeout * 1000,
     transferPolicy: config.transferPolicy,
   };
-  const prepare: PrepareContext = { rules: config.translationRules, defaultMode: config.defaultMode, defaults, newId: randomUUID };
+  const prepare: PrepareContext = { rules: config.translationRules, defaultMode: config.defaultMode, defaults, newId: newCallIdGenerator() };
   const calls: CallDeps = { engine, publisher, prepare };
 
   // ── triggers ──

@@ -73,7 +73,9 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     ];
     const file = join(dir, 'bench.config');
     writeFileSync(file, lines.join('\n') + '\n');
-    const [cmd, args] = pinnedCommand(opts.pinning, opts.pinning.serverCpu, [process.execPath, ...(opts.nodeArgs ?? []), opts.cliPath, '--config', file]);
+    const [cmd, args] = pinnedCommand(opts.pinning, opts.pinning.serverCpu, [process.execPath, ...(opts.nodeArgs ?? []),
+      // C2C_BENCH_KEEP: SIGUSR2 writes a heap snapshot into the kept folder (the hold test sends it).
+      ...(process.env['C2C_BENCH_KEEP'] ? ['--heapsnapshot-signal=SIGUSR2'] : []), opts.cliPath, '--config', file]);
     const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const keep = (d: Buffer) => {
@@ -110,7 +112,9 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
           clearTimeout(t);
         }
         process.removeListener('exit', kill);
-        rmSync(dir, { recursive: true, force: true });
+        // C2C_BENCH_KEEP=1 keeps the server's folder (config, log, database) to look into a failure.
+        if (process.env['C2C_BENCH_KEEP']) process.stderr.write(`bench: server folder kept: ${dir}\n`);
+        else rmSync(dir, { recursive: true, force: true });
       },
     };
   }

@@ -79,6 +79,11 @@ export async function runHold(calls: number, b: C2cBudget, cliPath: string, pinn
     }
     const u1 = server.usage();
     const mHeld = held;
+    if (process.env['C2C_BENCH_KEEP']) {
+      // A heap snapshot of the held calls, into the kept server folder (bench-server.ts).
+      process.kill(server.pid, 'SIGUSR2');
+      await new Promise((r) => setTimeout(r, 20_000));
+    }
     progress(`hold: held ${held.callsActive} calls, RSS ${mb(u1?.rssBytes)}, heap ${mb(held.heapUsedBytes)}; hanging up …`);
 
     const t1 = epochMs();

@@ -25,9 +25,26 @@ export interface TraceOptions {
   now?: () => number;
 }
 
+/** What observe() keeps: the bytes, turned into a TraceEntry only when someone reads the ladder. */
+interface Held {
+  time: number;
+  direction: 'in' | 'out';
+  transport: string;
+  address: string;
+  port: number;
+  sipCallId: string;
+  data: Buffer;
+}
+
+interface TracedCall {
+  messages: Held[];
+  /** Its legs' SIP Call-IDs, to forget them with the call. */
+  sipCallIds: string[];
+}
+
 export class CallTrace {
   /** click-to-call id → its messages, oldest call first (Map keeps insertion order). */
-  private readonly calls = new Map<string, TraceEntry[]>();
+  private readonly calls = new Map<string, TracedCall>();
   /** SIP Call-ID → click-to-call id. */
   private readonly bySipCallId = new Map<string, string>();
   private readonly maxPerCall: number;
@@ -45,42 +62,65 @@ export class CallTrace {
   /** A leg of `callId` uses SIP Call-ID `sipCallId`: its messages belong to the call's ladder. */
   addLeg(callId: string, sipCallId: string): void {
     if (!this.enabled) return;
-    if (!this.calls.has(callId)) {
-      this.calls.set(callId, []);
+    let call = this.calls.get(callId);
+    if (!call) {
+      call = { messages: [], sipCallIds: [] };
+      this.calls.set(callId, call);
       while (this.calls.size > this.opts.maxCalls) {
-        const oldest = this.calls.keys().next().value as string;
-        this.calls.delete(oldest);
-        for (const [sip, id] of this.bySipCallId) if (id === oldest) this.bySipCallId.delete(sip);
+        const [oldestId, oldest] = this.calls.entries().next().value as [string, TracedCall];
+        this.calls.delete(oldestId);
+        for (const sip of oldest.sipCallIds) if (this.bySipCallId.get(sip) === oldestId) this.bySipCallId.delete(sip);
       }
     }
+    call.sipCallIds.push(sipCallId);
     this.bySipCallId.set(sipCallId, callId);
   }
 
-  /** The stack's message observer. Cheap for messages of no traced call (one header scan). */
-  observe = (direction: 'in' | 'out', data: Buffer, transport: string, remote: { address: string; port: number }): void => {
+  /**
+   * The stack's message observer. Cheap for every message: a map lookup by the SIP Call-ID (read
+   * from the parsed message when the stack passes it, else scanned for), and a reference to the
+   * bytes; decoding and redaction wait for get().
+   */
+  observe = (
+    direction: 'in' | 'out', data: Buffer, transport: string, remote: { address: string; port: number },
+    message?: { readonly callId: string },
+  ): void => {
     if (this.bySipCallId.size === 0) return;
-    const head = data.toString('latin1', 0, Math.min(data.length, 2048));
-    const sipCallId = callIdOf(head);
+    let sipCallId: string | undefined;
+    if (message) {
+      try { sipCallId = message.callId; } catch { sipCallId = undefined; }
+    } else {
+      sipCallId = callIdOf(data.toString('latin1', 0, Math.min(data.length, 2048)));
+    }
     if (!sipCallId) return;
     const callId = this.bySipCallId.get(sipCallId);
     if (!callId) return;
-    const list = this.calls.get(callId);
-    if (!list || list.length >= this.maxPerCall) return;
-    const text = this.opts.redact(data.toString('utf8', 0, Math.min(data.length, this.maxBytes)));
-    const firstLine = head.slice(0, head.indexOf('\r\n') >= 0 ? head.indexOf('\r\n') : head.indexOf('\n'));
-    list.push({
+    const call = this.calls.get(callId);
+    if (!call || call.messages.length >= this.maxPerCall) return;
+    let kept = data.length > this.maxBytes ? data.subarray(0, this.maxBytes) : data;
+    // A view into a larger buffer (a TCP read, Node's 8 KiB allocation pool) would pin all of it.
+    if (kept.byteLength !== kept.buffer.byteLength) kept = Buffer.from(kept);
+    call.messages.push({
       time: (this.opts.now ?? Date.now)(),
-      direction,
-      transport,
-      peer: remote.address.includes(':') ? `[${remote.address}]:${remote.port}` : `${remote.address}:${remote.port}`,
-      sipCallId,
-      summary: summarize(firstLine),
-      text,
+      direction, transport, address: remote.address, port: remote.port, sipCallId, data: kept,
     });
   };
 
   get(callId: string): TraceEntry[] | undefined {
-    return this.calls.get(callId);
+    return this.calls.get(callId)?.messages.map((m) => {
+      const text = this.opts.redact(m.data.toString('utf8'));
+      const eol = text.indexOf('\n');
+      const firstLine = (eol < 0 ? text : text.slice(0, eol)).replace(/\r$/, '');
+      return {
+        time: m.time,
+        direction: m.direction,
+        transport: m.transport,
+        peer: m.address.includes(':') ? `[${m.address}]:${m.port}` : `${m.address}:${m.port}`,
+        sipCallId: m.sipCallId,
+        summary: summarize(firstLine),
+        text,
+      };
+    });
   }
 }
 

@@ -3,4 +3,4 @@ export { createLogger, type CreateLoggerOptions, type LogHandle } from './logger
 export { RotatingFileDestination, type RotatingFileOptions } from './rotating-file.js';
 export { sipMessageLogger, redactSipCredentials, type SipMessageLogFn, type SipTraceOptions } from './sip-trace.js';
 export { formatPrettyLine, formatClock, createPrettyStream } from './pretty.js';
-export { REDACT_PATHS, REDACTED } from './redact.js';
+export { redactSecrets, REDACTED } from './redact.js';

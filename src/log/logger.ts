@@ -4,7 +4,7 @@ import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/config.js';
 import { toPinoLevel } from './levels.js';
 import { createPrettyStream } from './pretty.js';
-import { REDACT_PATHS, REDACTED } from './redact.js';
+import { redactSecrets } from './redact.js';
 import { RotatingFileDestination } from './rotating-file.js';
 
 export interface CreateLoggerOptions {
@@ -64,7 +64,7 @@ export function createLogger(opts: CreateLoggerOptions): LogHandle {
     {
       level,
       base: { pid: process.pid },
-      redact: { paths: [...REDACT_PATHS], censor: REDACTED },
+      formatters: { log: redactSecrets },
     },
     destination,
   );

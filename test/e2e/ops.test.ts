@@ -26,7 +26,13 @@ test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, intern
   xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination></Request></ClickToCall>`);
   await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
   await a.hangup();
-  const text = await (await fetch(`${base}/metrics`)).text();
+  // `completed` is counted once the store has committed it (group commit: a few ms).
+  let text = '';
+  for (const until = Date.now() + 3000; Date.now() < until;) {
+    text = await (await fetch(`${base}/metrics`)).text();
+    if (/^clicktocall_calls_ended_total\{/m.test(text)) break;
+    await new Promise((r) => setTimeout(r, 20));
+  }
   assert.match(text, /^clicktocall_calls_started_total\{mode="refer",trigger="xml"\} 1$/m);
   assert.match(text, /^clicktocall_calls_ended_total\{mode="refer",outcome="completed",reason="referred"\} 1$/m);
   assert.match(text, /^clicktocall_setup_connected_seconds_count 1$/m);

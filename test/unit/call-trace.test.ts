@@ -32,3 +32,20 @@ test('bounded: the oldest call is dropped beyond maxCalls; 0 turns tracing off',
   assert.equal(off.get('c1'), undefined);
   assert.equal(off.enabled, false);
 });
+
+test('takes the Call-ID from the parsed message when the stack passes it, and keeps its own copy of a view into a larger buffer', () => {
+  const t = new CallTrace({ maxCalls: 10, redact: (s) => s.replace('secret', '***') });
+  t.addLeg('c1', 'sip-a');
+  t.addLeg('c1', 'sip-b');
+  const wire = Buffer.concat([msg('BYE sip:a@127.0.0.1 SIP/2.0', 'sip-b', 'X-Note: secret\r\n'), Buffer.from('next message in the same read')]);
+  const first = wire.subarray(0, wire.indexOf('next message'));
+  // The Call-ID in the bytes says sip-b; the message object is what counts when given.
+  t.observe('in', first, 'tcp', { address: '::1', port: 5060 }, { callId: 'sip-a' });
+  wire.fill(0); // the transport reuses its read buffer
+  const [entry] = t.get('c1')!;
+  assert.equal(entry!.sipCallId, 'sip-a');
+  assert.equal(entry!.summary, 'BYE');
+  assert.equal(entry!.peer, '[::1]:5060');
+  assert.match(entry!.text, /^BYE sip:a@127\.0\.0\.1 SIP\/2\.0\r\n/);
+  assert.match(entry!.text, /X-Note: \*\*\*/);
+});

@@ -4,6 +4,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+import { redactSecrets } from '../../src/log/redact.js';
 import { createLogger } from '../../src/log/logger.js';
 
 function collector(): { stream: Writable; text: () => string } {
@@ -115,4 +116,30 @@ test('an unwritable log file is reported, the logger keeps working', async (t) =
   assert.equal(problems.length, 1);
   assert.equal(file?.droppedLines, 1);
   assert.match(out.text(), /still here/);
+});
+
+test('redactSecrets looks where secrets are logged, copies only what holds one, never changes the caller\'s object', () => {
+  const plain = { callId: 'c1', kind: 'connected', leg: 'destination', code: 200, nested: { a: 1 } };
+  assert.equal(redactSecrets(plain), plain, 'nothing secret: the same object, no copy');
+  const req = { method: 'GET', headers: { authorization: 'Basic x', host: 'h', cookie: 'sid=1' } };
+  const input = {
+    req,
+    upstream: { headers: { 'proxy-authorization': 'Digest y' }, secret: 'z' },
+    hookSecret: 'hs',
+    headers: { cookie: 'c=2', accept: '*/*' },
+    list: ['password'],
+    missing: undefined,
+  };
+  const out = redactSecrets(input) as typeof input;
+  assert.deepEqual(out, {
+    req: { method: 'GET', headers: { authorization: '[redacted]', host: 'h', cookie: '[redacted]' } },
+    upstream: { headers: { 'proxy-authorization': '[redacted]' }, secret: '[redacted]' },
+    hookSecret: '[redacted]',
+    headers: { cookie: '[redacted]', accept: '*/*' },
+    list: ['password'],
+    missing: undefined,
+  });
+  assert.equal(req.headers.authorization, 'Basic x', 'the caller\'s objects are untouched');
+  assert.equal(input.hookSecret, 'hs');
+  assert.equal(out.list, input.list);
 });

@@ -105,3 +105,47 @@ test('group commit: finals of many calls in one turn are stored in one commit, a
   assert.equal(publisher.heldCalls, 0);
   assert.deepEqual(errors, []);
 });
+
+test('group commit spacing: under load a durable commit waits out the spacing and takes the finals of the turns in between', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-sub-'));
+  const path = join(dir, 's.db');
+  const clock = new FakeClock(T0);
+  const store = new SqliteCallStore({ path, timers: clock, groupCommit: true, groupCommitSpacingMs: 5, reportError: () => {} });
+  store.open();
+  const reader = new Database(path, { readonly: true });
+  t.after(() => {
+    reader.close();
+    store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+  const stateInFile = (id: string) => (reader.prepare('SELECT state FROM calls WHERE id = ?').get(id) as { state: string } | undefined)?.state;
+  const publisher = new EventPublisher((e) => assert.fail(String(e)));
+  attachStore(publisher, store, () => T0);
+  const seen: string[] = [];
+  publisher.subscribe((e) => seen.push(`${e.callId}:${e.kind}:${stateInFile(e.callId) ?? '-'}`));
+  const final = (callId: string): CallEvent => ({ callId, seq: 1, time: T0, kind: 'failed', leg: 'initiator', code: 486, text: '', final: true });
+  const turn = () => new Promise((r) => setImmediate(r));
+
+  // Quiet before: the first final is committed at the end of its turn.
+  publisher.publish(final('a'));
+  await turn();
+  await turn();
+  assert.deepEqual(seen, ['a:failed:failed']);
+  // Within 5 ms of that commit: b and c (two turns apart) wait for one commit at +5 ms.
+  clock.advance(1);
+  publisher.publish(final('b'));
+  await turn();
+  await turn();
+  publisher.publish(final('c'));
+  await turn();
+  assert.deepEqual(seen, ['a:failed:failed'], 'b waits for the spacing');
+  assert.equal(stateInFile('b'), undefined);
+  clock.advance(3);
+  await turn();
+  assert.equal(seen.length, 1);
+  clock.advance(1);
+  await turn();
+  await turn();
+  assert.deepEqual(seen, ['a:failed:failed', 'b:failed:failed', 'c:failed:failed']);
+  assert.equal(publisher.heldCalls, 0);
+});

@@ -51,7 +51,10 @@ export type StackEvent =
   | { type: 'unmatched-response'; status: number; method: string };
 
 /** Sees every message in and out (the call ladder, STACK-level logging). */
-export type MessageObserver = (direction: 'in' | 'out', data: Buffer, transport: TransportName, remote: { address: string; port: number }) => void;
+/** Sees every message in and out; `message` is the parsed or built message (absent for bytes that did not parse). */
+export type MessageObserver = (
+  direction: 'in' | 'out', data: Buffer, transport: TransportName, remote: { address: string; port: number }, message?: SipMessage,
+) => void;
 
 export interface SipStackOptions {
   transport: StackTransport;
@@ -265,15 +268,16 @@ export class SipStack implements DialogHost {
   receive(inbound: InboundBytes): void {
     try {
       this.counters.received++;
-      this.opts.observer?.('in', inbound.data, inbound.transport, inbound.remote);
       let msg: SipMessage;
       try {
         msg = parseMessage(inbound.data, { maxHeaders: this.opts.maxHeaders, stream: inbound.transport !== 'udp' });
       } catch (err) {
         if (!(err instanceof SipParseError)) throw err;
+        this.opts.observer?.('in', inbound.data, inbound.transport, inbound.remote);
         this.badMessage(err, inbound);
         return;
       }
+      this.opts.observer?.('in', inbound.data, inbound.transport, inbound.remote, msg);
       msg.source = {
         transport: inbound.transport,
         address: inbound.remote.address,
@@ -718,7 +722,7 @@ export class SipStack implements DialogHost {
   private wireSend(m: SipMessage, dest: Destination, cb?: (err?: Error) => void): void {
     const data = m.serialize();
     this.counters.sent++;
-    this.opts.observer?.('out', data, dest.transport, dest);
+    this.opts.observer?.('out', data, dest.transport, dest, m);
     this.transport.send(data, dest, cb);
   }
 
