@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pinnedCommand, type Pinning } from './affinity.js';
@@ -75,7 +75,9 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     writeFileSync(file, lines.join('\n') + '\n');
     const [cmd, args] = pinnedCommand(opts.pinning, opts.pinning.serverCpu, [process.execPath, ...(opts.nodeArgs ?? []),
       // C2C_BENCH_KEEP: SIGUSR2 writes a heap snapshot into the kept folder (the hold test sends it).
-      ...(process.env['C2C_BENCH_KEEP'] ? ['--heapsnapshot-signal=SIGUSR2'] : []), opts.cliPath, '--config', file]);
+      ...(process.env['C2C_BENCH_KEEP'] ? ['--heapsnapshot-signal=SIGUSR2'] : []),
+      // C2C_BENCH_NODE_ARGS: extra flags for the server's node (`--trace-gc` …; output in stdout.txt when kept).
+      ...(process.env['C2C_BENCH_NODE_ARGS']?.split(' ').filter(Boolean) ?? []), opts.cliPath, '--config', file]);
     const child = spawn(cmd, args, { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const keep = (d: Buffer) => {
@@ -85,6 +87,11 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     };
     child.stdout!.on('data', keep);
     child.stderr!.on('data', keep);
+    if (process.env['C2C_BENCH_KEEP']) {
+      const all = createWriteStream(join(dir, 'stdout.txt'));
+      child.stdout!.pipe(all);
+      child.stderr!.pipe(all);
+    }
     const ready = await waitReady(child, () => out, 15_000);
     if (!ready || child.pid === undefined) {
       child.kill('SIGKILL');

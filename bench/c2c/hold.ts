@@ -5,6 +5,7 @@
  * reports the set-up and tear-down times and what is left afterwards (calls, transactions,
  * dialogs: all must reach zero).
  */
+import { readFileSync } from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,10 @@ export async function runHold(calls: number, b: C2cBudget, cliPath: string, pinn
     const u1 = server.usage();
     const mHeld = held;
     if (process.env['C2C_BENCH_KEEP']) {
+      const status = readFileSync(`/proc/${server.pid}/status`, 'utf8').split('\n').filter((l) => /^(VmRSS|RssAnon|RssFile|VmHWM)/.test(l)).join(' ');
+      const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
+      const pick = text.split('\n').filter((l) => /^clicktocall_nodejs_(heap_size|external_memory|heap_space_size_(used|total)_bytes)/.test(l)).join('\n  ');
+      progress(`hold (kept): ${status.replace(/\s+/g, ' ')}\n  ${pick}`);
       // A heap snapshot of the held calls, into the kept server folder (bench-server.ts).
       process.kill(server.pid, 'SIGUSR2');
       await new Promise((r) => setTimeout(r, 20_000));

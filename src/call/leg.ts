@@ -28,21 +28,32 @@ export class OutgoingLeg {
   private ringTimer: TimerHandle | undefined;
   /** Set when we CANCEL: the status to report instead of the 487 the phone will send. */
   private cancelCode: number | undefined;
+  /** The SIP Call-ID of this leg's dialog. */
+  readonly sipCallId: string;
+  /** Whether our INVITE carried an offer (it did not in RFC 3725 flow I). */
+  private readonly offered: boolean;
 
   constructor(
     private readonly stack: SipStack,
     private readonly timers: TimerHost,
-    readonly request: SipRequest,
+    private request: SipRequest | undefined,
     private readonly ringTimeoutMs: number,
     private readonly handler: LegHandler,
-  ) {}
+  ) {
+    this.sipCallId = request!.callId;
+    this.offered = request!.body.length > 0;
+  }
 
   start(): void {
+    const request = this.request!;
+    // Once the INVITE has its final answer the leg needs neither it nor its client: a held call
+    // keeps its dialog, not the objects that set it up (issue 6: memory per held call).
+    this.request = undefined;
     this.ringTimer = this.timers.setTimeout(() => {
       this.ringTimer = undefined;
       this.cancel(408);
     }, this.ringTimeoutMs);
-    this.client = this.stack.invite(this.request, {
+    this.client = this.stack.invite(request, {
       onProgress: (res) => {
         if (this.state !== 'calling' || res.status < 180) return;
         this.state = 'ringing';
@@ -50,9 +61,10 @@ export class OutgoingLeg {
       },
       onAnswer: (res, session, seq) => {
         this.clearRingTimer();
+        this.client = undefined;
         if (this.cancelCode !== undefined || this.state === 'failed' || this.state === 'ended') {
           // §9.1 / §15: the 2xx crossed our CANCEL (or we gave up): acknowledge, then hang up.
-          session.ack(seq, this.request.body.length === 0 && res.body.length > 0 ? { body: emptyAnswerFor(res) } : undefined);
+          session.ack(seq, !this.offered && res.body.length > 0 ? { body: emptyAnswerFor(res) } : undefined);
           session.bye();
           if (this.state !== 'failed' && this.state !== 'ended') this.fail(this.cancelCode ?? 487);
           return;
@@ -69,6 +81,7 @@ export class OutgoingLeg {
       },
       onFailure: (status, res) => {
         this.clearRingTimer();
+        this.client = undefined;
         if (this.state === 'failed' || this.state === 'ended' || this.state === 'answered') return;
         this.fail(this.cancelCode ?? status, res);
       },

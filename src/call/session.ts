@@ -580,7 +580,7 @@ export class CallSession {
       allowTarget: (uri) => this.ctx.allowTarget(uri),
       addLeg: (leg) => {
         this.extraLegs.push(leg);
-        this.ctx.traceLeg?.(this.id, leg.request.callId);
+        this.ctx.traceLeg?.(this.id, leg.sipCallId);
       },
       bridge: (x, y) => this.bridge(x, y),
       endAll: (reason) => this.endAll(reason),

@@ -456,7 +456,13 @@ export class SqliteCallStore implements CallStore {
 
   /** After a commit: ended calls leave the cache (only those just written: no scan of every live call). */
   private trimCache(touched: Set<CallRecord>): void {
-    for (const record of touched) if (isEnded(record)) this.live.delete(record.id);
+    for (const record of touched) {
+      if (isEnded(record)) this.live.delete(record.id);
+      // Committed: a cached record only folds later events (reads come from the rows), and a
+      // batch is re-applied only after a rollback, which reloads the record with its events.
+      // Without them a held call's record is a few hundred bytes instead of two kilobytes.
+      else record.events.length = 0;
+    }
     if (this.live.size <= this.maxCached) return;
     // Map order is insertion order: the oldest first.
     for (const id of this.live.keys()) {

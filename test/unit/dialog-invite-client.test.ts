@@ -80,6 +80,24 @@ test('a retransmitted 2xx of the answered dialog → the ACK again, no second on
   assert.equal(c.host.acks.length, 2);
 });
 
+test('once the INVITE transaction has ended (Timer M) its ACK is let go: a late 2xx copy gets none, an ACK sent after that is not kept', () => {
+  const c = start();
+  const ok = c.host.reply(c.invite, 200, { toTag: 'x', headers: contact });
+  const { session, seq } = c.seen.answers[0]!;
+  session.ack(seq);
+  c.client.onTerminated();
+  c.host.feed(c.invite, ok);
+  assert.equal(c.host.acks.length, 1, 'no ACK is held to re-send');
+  // Late offer acknowledged only after the window (flow I, a destination ringing > 32 s).
+  const late = start();
+  const ok2 = late.host.reply(late.invite, 200, { toTag: 'y', headers: contact, body: SDP_OFFER });
+  late.client.onTerminated();
+  const answered = late.seen.answers[0]!;
+  answered.session.ack(answered.seq, { body: SDP_OFFER });
+  late.host.feed(late.invite, ok2);
+  assert.equal(late.host.acks.length, 1);
+});
+
 test('CANCEL after a provisional: same Request-URI, Call-ID, tags-less To, top Via branch, CSeq number (§9.1)', () => {
   const c = start();
   c.host.reply(c.invite, 180, { toTag: 'x' });

@@ -6,6 +6,7 @@
 import {
   type NameAddr, parseNameAddr, SipParseError, SipRequest, type SipResponse, type Header, canonicalName, headerKey,
 } from '../message/index.js';
+import { detachString } from '../message/detach.js';
 
 export type DialogState = 'early' | 'confirmed' | 'terminated';
 
@@ -49,19 +50,21 @@ export class Dialog {
   state: DialogState;
 
   constructor(init: DialogInit) {
-    this.callId = init.callId;
-    this.localTag = init.localTag;
-    this.remoteTag = init.remoteTag;
-    this.key = dialogKey(init.callId, init.localTag, init.remoteTag);
+    // Detached: a dialog outlives the messages that made it (a held call for hours), and must
+    // not keep their text alive through substrings (detach.ts).
+    this.callId = detachString(init.callId);
+    this.localTag = detachString(init.localTag);
+    this.remoteTag = detachString(init.remoteTag);
+    this.key = detachString(dialogKey(this.callId, this.localTag, this.remoteTag));
     this.isUac = init.isUac;
-    this.localUri = init.localUri;
-    this.remoteUri = init.remoteUri;
+    this.localUri = detachString(init.localUri);
+    this.remoteUri = detachString(init.remoteUri);
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
-    this.remoteTarget = init.remoteTarget;
-    this.routeSet = init.routeSet;
+    this.remoteTarget = detachString(init.remoteTarget);
+    this.routeSet = init.routeSet.map(detachString);
     this.secure = init.secure;
-    this.localContact = init.localContact;
+    this.localContact = detachString(init.localContact);
     this.state = init.state;
   }
 
@@ -118,7 +121,7 @@ export class Dialog {
   refreshTarget(message: SipRequest | SipResponse): void {
     try {
       const c = message.contact;
-      if (c) this.remoteTarget = c.uri;
+      if (c) this.remoteTarget = detachString(c.uri);
     } catch (err) {
       if (!(err instanceof SipParseError)) throw err;
     }

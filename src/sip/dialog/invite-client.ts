@@ -138,6 +138,13 @@ export class InviteClient implements ClientTransactionUser {
     this.fail(408);
   }
 
+  /** The transaction is gone (Timer M after a 2xx): no 2xx retransmission will come to re-ACK. */
+  onTerminated(): void {
+    const seq = this.request.cseq.seq;
+    this.session?.forgetAck(seq);
+    for (const fork of this.forks.values()) fork.forgetAck(seq);
+  }
+
   onTransportError(): void {
     this.fail(503);
   }

@@ -9,6 +9,7 @@ import {
 } from '../message/index.js';
 import type { TimerHandle } from '../timer.js';
 import type { ClientTransaction, ServerTransaction } from '../transaction/index.js';
+import { detachBuffer } from '../message/detach.js';
 import type { Dialog } from './dialog.js';
 import type { DialogHost, DialogUsage } from './host.js';
 import { ReferClient, type ReferClientHandler, type ReferOptions } from './refer-client.js';
@@ -55,11 +56,15 @@ export class InviteSession implements DialogUsage {
   remoteBody: Buffer | undefined;
   private lastAck: SipRequest | undefined;
   private lastAckSeq = -1;
+  /** The CSeq of the last INVITE whose client transaction has ended: its ACK is not kept. */
+  private ackWindowEnded = -1;
   private pending2xx: { res: SipResponse; tx: ServerTransaction; timer: TimerHandle; interval: number; elapsed: number } | undefined;
   private inviteOut = false;
   private inviteIn: ServerTransaction | undefined;
-  private referClients = new Map<string, ReferClient>();
-  private notifiers = new Set<ReferNotifier>();
+  // Made on first use: most sessions never see a REFER, and an empty Map or Set costs ~300 bytes
+  // per held leg (issue 6).
+  private referClients: Map<string, ReferClient> | undefined;
+  private notifiers: Set<ReferNotifier> | undefined;
   private retryTimer: TimerHandle | undefined;
 
   constructor(
@@ -75,11 +80,22 @@ export class InviteSession implements DialogUsage {
   ack(seq: number, body?: Body): void {
     const ack = this.dialog.createRequest('ACK', seq);
     applyBody(ack, body);
+    this.host.sendAck(ack);
+    if (seq === this.ackWindowEnded) return; // acknowledged late: no 2xx retransmission can follow
     this.lastAck = ack;
     this.lastAckSeq = seq;
-    this.host.sendAck(ack);
     // Kept only for 2xx retransmissions (rare): bytes, not parsed objects (SipMessage.compact).
     ack.compact();
+  }
+
+  /**
+   * The INVITE with CSeq `seq` has no client transaction any more (Timer M: 64×T1 after its
+   * first 2xx, RFC 6026 §8.4): the UAS has stopped retransmitting its 2xx (§13.3.1.4), so its
+   * ACK need not be kept for them — a held call keeps no message.
+   */
+  forgetAck(seq: number): void {
+    this.ackWindowEnded = seq;
+    if (this.lastAckSeq === seq) this.lastAck = undefined;
   }
 
   /** A 2xx retransmission for an INVITE we already acknowledged: send the ACK again. */
@@ -132,7 +148,7 @@ export class InviteSession implements DialogUsage {
       this.host.timers.clearTimeout(p.timer);
       this.pending2xx = undefined;
       if (this.inviteIn === p.tx) this.inviteIn = undefined;
-      if (ack.body.length > 0) this.remoteBody = ack.body;
+      if (ack.body.length > 0) this.remoteBody = detachBuffer(ack.body);
       this.callHandler('onAck', () => this.handler.onAck?.(ack));
     }
   }
@@ -184,7 +200,7 @@ export class InviteSession implements DialogUsage {
           answered = true;
           this.inviteOut = false;
           this.dialog.refreshTarget(res);
-          if (res.body.length > 0) this.remoteBody = res.body;
+          if (res.body.length > 0) this.remoteBody = detachBuffer(res.body);
           let acked = false;
           const ack = (b?: Body) => {
             if (acked) return;
@@ -216,6 +232,7 @@ export class InviteSession implements DialogUsage {
         this.inviteOut = false;
         this.callHandler('onFailure', () => handler.onFailure(503));
       },
+      onTerminated: () => this.forgetAck(seq),
     });
   }
 
@@ -238,16 +255,17 @@ export class InviteSession implements DialogUsage {
   refer(referTo: string, options: ReferOptions, handler: ReferClientHandler): ReferClient | undefined {
     if (this.state === 'terminated') return undefined;
     const req = this.dialog.createRequest('REFER');
+    const clients = (this.referClients ??= new Map());
     const client = new ReferClient(this.host, this.dialog, req, options, handler, () => {
-      this.referClients.delete(client.eventId);
-      if (this.referClients.get('') === client) this.referClients.delete('');
+      clients.delete(client.eventId);
+      if (clients.get('') === client) clients.delete('');
       // RFC 6665 §4.5.2: the dialog lives as long as one of its usages; after a BYE the
       // subscription kept it, and its end releases it.
-      if (this.state === 'terminated' && this.referClients.size === 0) this.host.unregisterDialog(this.dialog);
+      if (this.state === 'terminated' && clients.size === 0) this.host.unregisterDialog(this.dialog);
     });
     // RFC 3515 §2.4.6: the NOTIFYs carry Event: refer;id=<CSeq of the REFER>; a first REFER's may omit it.
-    this.referClients.set(client.eventId, client);
-    if (this.referClients.size === 1) this.referClients.set('', client);
+    clients.set(client.eventId, client);
+    if (clients.size === 1) clients.set('', client);
     client.send(referTo);
     return client;
   }
@@ -283,8 +301,8 @@ export class InviteSession implements DialogUsage {
         }
         this.callHandler('onRefer', () =>
           this.handler.onRefer!(req, tx, (opts) => {
-            const n = new ReferNotifier(this.host, this.dialog, req, tx, opts?.referSub ?? req.referSub !== false, () => this.notifiers.delete(n));
-            this.notifiers.add(n);
+            const n = new ReferNotifier(this.host, this.dialog, req, tx, opts?.referSub ?? req.referSub !== false, () => this.notifiers?.delete(n));
+            (this.notifiers ??= new Set()).add(n);
             return n;
           }),
         );
@@ -313,7 +331,7 @@ export class InviteSession implements DialogUsage {
     }
     this.inviteIn = tx;
     this.dialog.refreshTarget(req);
-    if (req.body.length > 0) this.remoteBody = req.body;
+    if (req.body.length > 0) this.remoteBody = detachBuffer(req.body);
     const reinvite: IncomingReinvite = {
       request: req,
       respond: (status, body) => {
@@ -351,7 +369,7 @@ export class InviteSession implements DialogUsage {
       this.host.respond(tx, createResponse(req, 400, 'Bad Event header'));
       return;
     }
-    const client = this.referClients.get(id) ?? (id ? undefined : this.referClients.get(''));
+    const client = this.referClients?.get(id) ?? (id ? undefined : this.referClients?.get(''));
     if (!client) {
       // RFC 6665 §4.1.3: a NOTIFY for no subscription of ours → 481.
       this.host.respond(tx, createResponse(req, 481));
@@ -375,14 +393,15 @@ export class InviteSession implements DialogUsage {
       this.host.timers.clearTimeout(this.retryTimer);
       this.retryTimer = undefined;
     }
-    for (const n of this.notifiers) n.dispose();
-    this.notifiers.clear();
-    if (reason === 'remote-bye' && this.referClients.size > 0) {
+    const notifiers = this.notifiers;
+    this.notifiers = undefined;
+    if (notifiers) for (const n of notifiers) n.dispose();
+    if (reason === 'remote-bye' && this.referClients !== undefined && this.referClients.size > 0) {
       // The peer hung up while a REFER subscription runs (RFC 6665 §4.5.2): its NOTIFYs still
       // come in this dialog, so the dialog stays until the subscription ends.
     } else {
-      for (const c of new Set(this.referClients.values())) c.dispose();
-      this.referClients.clear();
+      if (this.referClients) for (const c of new Set(this.referClients.values())) c.dispose();
+      this.referClients?.clear();
       this.host.unregisterDialog(this.dialog);
     }
     this.callHandler('onTerminated', () => this.handler.onTerminated?.(reason));
