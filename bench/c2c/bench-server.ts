@@ -70,6 +70,8 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
       'DrainTimeout = 1',
       `ApiKey = bench|${keyHash}`,
       ...(opts.extra ?? []),
+      // C2C_BENCH_CONFIG: extra config lines separated by ';' (experiments: `LogLevel = WARNING` …).
+      ...(process.env['C2C_BENCH_CONFIG']?.split(';').map((l) => l.trim()).filter(Boolean) ?? []),
     ];
     const file = join(dir, 'bench.config');
     writeFileSync(file, lines.join('\n') + '\n');

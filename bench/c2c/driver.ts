@@ -175,6 +175,7 @@ function xmlDocument(p: SessionPlan): string {
 
 async function xmlSender(o: DriverOptions, final: (n: number, code: number, leg: string | undefined) => void): Promise<Sender> {
   const sockets: Socket[] = [];
+  let closing = false;
   for (let i = 0; i < o.xmlConnections; i++) {
     const s = connect(o.xmlPort, '127.0.0.1');
     await new Promise<void>((res, rej) => {
@@ -196,6 +197,10 @@ async function xmlSender(o: DriverOptions, final: (n: number, code: number, leg:
       buf = from === 0 ? buf : buf.slice(from);
     });
     s.on('error', () => {}); // the run's finals then go missing and are reported as lost
+    // Said aloud: lost finals are otherwise hard to tell from a server that forgot them.
+    s.on('close', (hadError) => {
+      if (!closing) process.stderr.write(`bench: XML connection ${i} closed by the server${hadError ? ' (error)' : ''} during the run\n`);
+    });
     sockets.push(s);
   }
   let next = 0;
@@ -205,6 +210,7 @@ async function xmlSender(o: DriverOptions, final: (n: number, code: number, leg:
       next = (next + 1) % sockets.length;
     },
     close() {
+      closing = true;
       for (const s of sockets) s.destroy();
     },
   };
