@@ -7,6 +7,11 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallEvent } from '../call/events.js';
 
+/** Methods counted by name in clicktocall_sip_messages_total (RFC 3261 and its extensions). */
+const SIP_METHODS: ReadonlySet<string> = new Set([
+  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
+]);
+
 export interface MetricSources {
   activeCalls(): number;
   sip(): { transactions: number; dialogs: number };
@@ -36,7 +41,17 @@ export class Metrics {
     const buckets = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
     this.setupRinging = new Histogram({ name: 'clicktocall_setup_ringing_seconds', help: 'Request to the initiator ringing', buckets, registers: [r] });
     this.setupConnected = new Histogram({ name: 'clicktocall_setup_connected_seconds', help: 'Request to Connected to destination', buckets, registers: [r] });
-    this.sipMessages = new Counter({ name: 'clicktocall_sip_messages_total', help: 'SIP messages by direction, transport, kind (request/response) and method or status', labelNames: ['direction', 'transport', 'kind', 'name'], registers: [r] });
+    const sipCounts = this.sipCounts;
+    this.sipMessages = new Counter({
+      name: 'clicktocall_sip_messages_total', help: 'SIP messages by direction, transport, kind (request/response) and method or status',
+      labelNames: ['direction', 'transport', 'kind', 'name'], registers: [r],
+      // Counted in a plain map (sipMessage runs for every datagram; prom-client hashes the
+      // label object on each inc) and handed over at scrape time.
+      collect() {
+        this.reset();
+        for (const c of sipCounts.values()) this.inc(c.labels, c.n);
+      },
+    });
     this.retransmissions = new Counter({ name: 'clicktocall_sip_retransmissions_total', help: 'SIP retransmissions sent', registers: [r] });
     this.internalErrors = new Counter({ name: 'clicktocall_internal_errors_total', help: 'Unexpected exceptions caught at an edge (decisions §7: should stay 0)', labelNames: ['where'], registers: [r] });
     this.authFailures = new Counter({ name: 'clicktocall_auth_failures_total', help: 'Refused credentials by interface (http, rest, sip-refer) and reason (bad-credentials, replay, bad-key, digest-…)', labelNames: ['interface', 'reason'], registers: [r] });
@@ -85,18 +100,33 @@ export class Metrics {
     this.pendingMode.set(callId, mode);
   }
 
+  /** SIP messages by `direction transport kind name`: see the sipMessages collect(). */
+  private readonly sipCounts = new Map<string, { labels: { direction: string; transport: string; kind: string; name: string }; n: number }>();
+
   /** The SIP stack's message observer: counts by method (requests) or status (responses). */
   sipMessage = (direction: 'in' | 'out', data: Buffer, transport: string): void => {
     let i = 0;
     while (i < data.length && i < 24 && data[i] !== 32) i++;
     const first = data.toString('latin1', 0, i);
+    let kind: string;
+    let name: string;
+    // Label values from the wire are bounded (an attacker's made-up methods or statuses must not
+    // grow the series without end): known methods and 100–699 only, the rest `other`.
     if (first === 'SIP/2.0') {
-      this.sipMessages.inc({ direction, transport, kind: 'response', name: data.toString('latin1', i + 1, i + 4) });
+      kind = 'response';
+      name = data.toString('latin1', i + 1, i + 4);
+      if (!/^[1-6]\d\d$/.test(name)) name = 'other';
     } else if (/^[A-Z]{2,12}$/.test(first)) {
-      this.sipMessages.inc({ direction, transport, kind: 'request', name: first });
+      kind = 'request';
+      name = SIP_METHODS.has(first) ? first : 'other';
     } else {
-      this.sipMessages.inc({ direction, transport, kind: 'other', name: '' });
+      kind = 'other';
+      name = '';
     }
+    const key = `${direction} ${transport} ${kind} ${name}`;
+    const c = this.sipCounts.get(key);
+    if (c) c.n++;
+    else this.sipCounts.set(key, { labels: { direction, transport, kind, name }, n: 1 });
   };
 
   retransmission(): void {

@@ -431,6 +431,26 @@ test('BYE out that times out → onFinal(408)', () => {
   assert.deepEqual(finals, [408]);
 });
 
+test('a request in the dialog answered 481 or 408, or timing out, ends the session (§12.2.1.2); other failures do not', () => {
+  for (const outcome of [481, 408, 'timeout'] as const) {
+    const c = uacCall();
+    const ended: string[] = [];
+    const finals: number[] = [];
+    c.session.handler = { onTerminated: (reason) => ended.push(reason) };
+    c.session.request('INFO', undefined, (s) => finals.push(s));
+    if (outcome === 'timeout') c.host.timeout(c.host.last('INFO'));
+    else c.host.reply(c.host.last('INFO'), outcome);
+    assert.deepEqual(finals, [outcome === 'timeout' ? 408 : outcome]);
+    assert.equal(c.session.state, 'terminated', String(outcome));
+    assert.deepEqual(ended, ['timeout']);
+    assert.equal(c.host.dialogs.size, 0);
+  }
+  const c = uacCall();
+  c.session.request('INFO');
+  c.host.reply(c.host.last('INFO'), 501);
+  assert.equal(c.session.state, 'confirmed');
+});
+
 test('a request reaching the usage after termination → 481', () => {
   const c = uacCall();
   c.session.bye();

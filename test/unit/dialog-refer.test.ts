@@ -388,6 +388,18 @@ test('ReferNotifier.notify: 180 active, final 200 terminated;reason=noresource, 
   assert.deepEqual(finals, [200]);
 });
 
+test('ReferNotifier: a NOTIFY answered 481 ends the subscription (RFC 6665 §4.2.2); later progress is not sent', () => {
+  const r = referred();
+  r.notifier.accept();
+  const finals: number[] = [];
+  r.notifier.notify(180, 'Ringing', (s) => finals.push(s));
+  r.host.reply(r.host.last('NOTIFY'), 481);
+  assert.deepEqual(finals, [481]);
+  assert.equal(r.notifier.state, 'terminated');
+  r.notifier.notify(200, 'OK');
+  assert.equal(notifies(r.host).length, 2, 'nothing after the 481');
+});
+
 test('REFER with Refer-Sub: false → 202 with Refer-Sub: false and no NOTIFY (RFC 4488 §4)', () => {
   const r = referred([['Refer-Sub', 'false'], ['Supported', 'norefersub']]);
   assert.equal(r.notifier.subscribed, false);

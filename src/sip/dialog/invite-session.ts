@@ -162,9 +162,15 @@ export class InviteSession implements DialogUsage {
     applyBody(req, body);
     this.host.sendRequest(req, {
       onResponse: (res) => {
-        if (res.status >= 200) this.callHandler('onFinal', () => onFinal?.(res.status, res));
+        if (res.status < 200) return;
+        // §12.2.1.2: a 481 or 408 to a request in the dialog means the dialog is gone.
+        if (res.status === 481 || res.status === 408) this.end('timeout');
+        this.callHandler('onFinal', () => onFinal?.(res.status, res));
       },
-      onTimeout: () => this.callHandler('onFinal', () => onFinal?.(408)),
+      onTimeout: () => {
+        this.end('timeout'); // §8.1.3.1: a transaction timeout counts as a 408
+        this.callHandler('onFinal', () => onFinal?.(408));
+      },
       onTransportError: () => this.callHandler('onFinal', () => onFinal?.(503)),
     });
     return req;

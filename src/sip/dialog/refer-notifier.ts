@@ -64,11 +64,29 @@ export class ReferNotifier {
     }
     this.host.sendRequest(req, {
       onResponse: (res) => {
-        if (res.status >= 200) onFinal?.(res.status);
+        if (res.status < 200) return;
+        if (res.status === 481 || res.status === 408) this.lost();
+        onFinal?.(res.status);
       },
-      onTimeout: () => onFinal?.(408),
-      onTransportError: () => onFinal?.(503),
+      onTimeout: () => {
+        this.lost();
+        onFinal?.(408);
+      },
+      onTransportError: () => {
+        this.lost();
+        onFinal?.(503);
+      },
     });
+  }
+
+  /**
+   * RFC 6665 §4.2.2: a NOTIFY that times out, or that the subscriber answers 481 (it holds no
+   * such subscription), ends the subscription: later progress is not sent into the void.
+   */
+  private lost(): void {
+    if (this.state !== 'active') return;
+    this.state = 'terminated';
+    this.onDispose();
   }
 
   dispose(): void {

@@ -1,0 +1,31 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Metrics } from '../../src/metrics/metrics.js';
+
+const sources = { activeCalls: () => 0, sip: () => ({ transactions: 0, dialogs: 0 }) };
+
+test('SIP messages are counted by direction, transport, kind and method or status, with label values from the wire bounded', async () => {
+  const m = new Metrics(sources, { defaultMetrics: false });
+  const msg = (first: string) => Buffer.from(`${first}\r\nContent-Length: 0\r\n\r\n`);
+  m.sipMessage('in', msg('INVITE sip:a@127.0.0.1 SIP/2.0'), 'udp');
+  m.sipMessage('in', msg('INVITE sip:a@127.0.0.1 SIP/2.0'), 'udp');
+  m.sipMessage('out', msg('SIP/2.0 180 Ringing'), 'udp');
+  m.sipMessage('out', msg('SIP/2.0 200 OK'), 'tcp');
+  for (let i = 0; i < 500; i++) {
+    m.sipMessage('in', msg(`XMETHOD${String.fromCharCode(65 + (i % 26))}${String.fromCharCode(65 + Math.floor(i / 26))} sip:a@127.0.0.1 SIP/2.0`), 'udp');
+    m.sipMessage('in', msg(`SIP/2.0 ${i % 10}x${i % 7} Odd`), 'udp');
+  }
+  m.sipMessage('in', msg('\u0000garbage'), 'udp');
+  const text = await m.registry.metrics();
+  const series = text.split('\n').filter((l) => l.startsWith('clicktocall_sip_messages_total{'));
+  assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="request",name="INVITE"} 2'), text);
+  assert.ok(series.includes('clicktocall_sip_messages_total{direction="out",transport="udp",kind="response",name="180"} 1'));
+  assert.ok(series.includes('clicktocall_sip_messages_total{direction="out",transport="tcp",kind="response",name="200"} 1'));
+  assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="request",name="other"} 500'));
+  assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="response",name="other"} 500'));
+  assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="other",name=""} 1'));
+  assert.equal(series.length, 6, '1,000 made-up methods and statuses make no new series');
+  // A second scrape reports the same totals (collect() replaces, it does not add).
+  const again = (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('clicktocall_sip_messages_total{'));
+  assert.deepEqual(again, series);
+});
