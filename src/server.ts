@@ -9,7 +9,7 @@ import { newCallIdGenerator } from './call/call-id.js';
 import type { Config } from './config/index.js';
 import { cidrListContains, listenAddressesFor, tlsFilesFor } from './config/index.js';
 import { startSipEndpoint, type SipEndpoint } from './sip/stack/index.js';
-import { realTimers, type TimerHost } from './sip/timer.js';
+import { CountingTimers, realTimers, type TimerHost } from './sip/timer.js';
 import type { ListenerSpec, TlsSettings } from './sip/transport/index.js';
 import { ServerLocator, createDnsResolver } from './sip/resolve/index.js';
 import type { Destination } from './sip/transaction/index.js';
@@ -76,7 +76,8 @@ export type TlsReload = { outcome: 'reloaded' } | { outcome: 'off' } | { outcome
 
 export async function startServer(config: Config, deps: ServerDeps): Promise<RunningServer> {
   const log = deps.logger;
-  const timers = deps.timers ?? realTimers;
+  // Counted, so that /metrics can show every timer gone once calls have drained (issue 7 soak).
+  const timers = new CountingTimers(deps.timers ?? realTimers);
   const counters: { internalErrors: number; metrics?: Metrics } = { internalErrors: 0 };
   const internalError = (err: unknown, where: string) => {
     counters.internalErrors++;
@@ -94,6 +95,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     sip: () => sipRef?.stack.counts() ?? { transactions: 0, dialogs: 0 },
     xml: () => xmlRef?.counters,
     http: () => httpRef?.counters,
+    timers: () => timers.armed,
   });
   counters.metrics = metrics;
 

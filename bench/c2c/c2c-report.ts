@@ -78,7 +78,7 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
       lines.push(`      load side (SIPp phones + driver): ${s.loadCpuSeconds.toFixed(1)} CPU s = ${(s.loadCoreShare * 100).toFixed(0)} % of one core over the run; ` +
         `server ${s.serverCpuSeconds.toFixed(1)} CPU s = ${pct(s.serverCpuSeconds / spanSeconds(s))}`);
       lines.push(`      retransmissions: server ${s.serverRetransmissions ?? '—'}, phones ${s.phoneRetransmissions}; internal errors ${s.serverInternalErrors}; ` +
-        `left after ${(s.leftover.waitedMs / 1000).toFixed(0)} s: calls ${s.leftover.callsActive} transactions ${s.leftover.transactions} dialogs ${s.leftover.dialogs}`);
+        `left after ${(s.leftover.waitedMs / 1000).toFixed(0)} s: calls ${s.leftover.callsActive} transactions ${s.leftover.transactions} dialogs ${s.leftover.dialogs}${timersText(s.leftover)}`);
     }
     lines.push('');
   }
@@ -99,7 +99,7 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
     const s = soak.step;
     lines.push(`Soak — ${s.scenario} via ${s.via} at ${soak.perSec}/s for ${(s.durationMs / 1000).toFixed(0)} s, ${s.samples?.length ?? 0} samples`);
     lines.push(`  soak: completed ${s.succeeded} failed ${s.failed}; slope after ${(soak.warmupMs / 1000).toFixed(0)} s warm-up: RSS ${kib(soak.rssSlopeBytesPerMin)} KiB/min, heap ${kib(soak.heapSlopeBytesPerMin)} KiB/min; ` +
-      `left after ${(s.leftover.waitedMs / 1000).toFixed(0)} s: calls ${s.leftover.callsActive} transactions ${s.leftover.transactions} dialogs ${s.leftover.dialogs} (${soak.drained ? 'drained' : 'NOT drained'})`);
+      `left after ${(s.leftover.waitedMs / 1000).toFixed(0)} s: calls ${s.leftover.callsActive} transactions ${s.leftover.transactions} dialogs ${s.leftover.dialogs}${timersText(s.leftover)} (${soak.drained ? 'drained' : 'NOT drained'})`);
     if (s.failed > 0) for (const f of s.failureSamples) lines.push(`    ${f}`);
     lines.push('');
   }
@@ -175,4 +175,9 @@ export function soakRow(soak: SoakResult, m: MachineInfo, timestamp: string, pro
     String(s.succeeded), String(s.failed), kib(soak.rssSlopeBytesPerMin), kib(soak.heapSlopeBytesPerMin),
     `${s.leftover.callsActive}/${s.leftover.transactions}/${s.leftover.dialogs}`,
   ].join(' | ')} |`;
+}
+
+/** ` timers N (idle M)` when the server exports its armed timers. */
+function timersText(l: { timers?: number; timersIdle?: number }): string {
+  return l.timers === undefined ? '' : ` timers ${l.timers} (idle ${l.timersIdle ?? '?'})`;
 }

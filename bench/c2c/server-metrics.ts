@@ -12,6 +12,8 @@ export interface ServerMetrics {
   retransmissions?: number;
   internalErrors: number;
   heapUsedBytes?: number;
+  /** Timers armed in the server (absent from servers before this gauge). */
+  timers?: number;
   heapTotalBytes?: number;
   rssBytes?: number;
   /** Calls ended, by outcome (connected/completed/failed/refused). */
@@ -32,6 +34,7 @@ export function parseMetrics(text: string): ServerMetrics {
       case 'clicktocall_calls_active': m.callsActive = value; break;
       case 'clicktocall_sip_transactions': m.transactions = value; break;
       case 'clicktocall_sip_dialogs': m.dialogs = value; break;
+      case 'clicktocall_timers_armed': m.timers = value; break;
       case 'clicktocall_sip_retransmissions_total': m.retransmissions = value; break;
       case 'clicktocall_internal_errors_total': m.internalErrors += value; break;
       case 'clicktocall_nodejs_heap_size_used_bytes': m.heapUsedBytes = value; break;

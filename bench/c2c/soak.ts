@@ -9,7 +9,7 @@ import type { C2cBudget } from './budget.js';
 import type { Via } from './driver.js';
 import { slope } from './percentiles.js';
 import { scenario, type ScenarioName } from './scenarios.js';
-import { runStep, type StepResult } from './step.js';
+import { runStep, timersBack, type StepResult } from './step.js';
 
 export interface SoakResult {
   step: StepResult;
@@ -38,6 +38,6 @@ export async function runSoak(
     step, perSec, warmupMs,
     rssSlopeBytesPerMin: perMin((s) => s.rssBytes),
     heapSlopeBytesPerMin: perMin((s) => s.heapUsedBytes),
-    drained: l.callsActive === 0 && l.transactions === 0 && l.dialogs === 0,
+    drained: l.callsActive === 0 && l.transactions === 0 && l.dialogs === 0 && timersBack({ timers: l.timers }, { timers: l.timersIdle }),
   };
 }

@@ -89,7 +89,8 @@ export interface StepResult {
   loadCoreShare: number;
   phones: Array<Omit<PhoneReport, 'inviteAt' | 'done' | 'output'>>;
   /** After the run (and the linger wait when asked): what is still alive in the server. */
-  leftover: { callsActive?: number; transactions?: number; dialogs?: number; waitedMs: number };
+  /** `timersIdle`: the server's armed timers before the run (its idle value: retention, …). */
+  leftover: { callsActive?: number; transactions?: number; dialogs?: number; timers?: number; timersIdle?: number; waitedMs: number };
   samples?: MemorySample[];
 }
 
@@ -145,7 +146,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       const s = server;
       await waitUntilAsync(async () => {
         leftover = await s.metrics();
-        return leftover.transactions === 0 && leftover.dialogs === 0 && leftover.callsActive === 0;
+        return leftover.transactions === 0 && leftover.dialogs === 0 && leftover.callsActive === 0 && timersBack(leftover, m0);
       }, o.lingerMs, 1000);
     }
     const waitedMs = o.lingerMs > 0 ? epochMs() - lingerStart : 0;
@@ -203,7 +204,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       loadCpuSeconds: l1 - l0,
       loadCoreShare: spanMs > 0 ? ((l1 - l0) * 1000) / spanMs : Number.NaN,
       phones: reports.map(({ inviteAt: _i, done: _d, output: _o, ...rest }) => rest),
-      leftover: { callsActive: leftover.callsActive, transactions: leftover.transactions, dialogs: leftover.dialogs, waitedMs },
+      leftover: { callsActive: leftover.callsActive, transactions: leftover.transactions, dialogs: leftover.dialogs, timers: leftover.timers, timersIdle: m0.timers, waitedMs },
       ...(sampler ? { samples } : {}),
     };
   } finally {
@@ -229,4 +230,9 @@ async function waitUntilAsync(done: () => Promise<boolean>, ms: number, everyMs:
     if (epochMs() >= end) return false;
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Timers back to (or below) their value before the run; true for a server without the gauge. */
+export function timersBack(now: { timers?: number }, before: { timers?: number }): boolean {
+  return now.timers === undefined || before.timers === undefined || now.timers <= before.timers;
 }

@@ -17,6 +17,8 @@ export interface MetricSources {
   sip(): { transactions: number; dialogs: number };
   xml?(): { connections: number; documents: number; errors: number; refusedRequests: number } | undefined;
   http?(): { requests?: number; internalErrors?: number } | undefined;
+  /** Timers armed through the server's TimerHost (transactions, calls, store, limits). */
+  timers?(): number;
 }
 
 export class Metrics {
@@ -58,6 +60,13 @@ export class Metrics {
     this.parseErrors = new Counter({ name: 'clicktocall_sip_malformed_total', help: 'Malformed SIP messages, answered (400) or dropped', labelNames: ['answered'], registers: [r] });
     new Gauge({ name: 'clicktocall_calls_active', help: 'Calls in progress', registers: [r], collect() { this.set(sources.activeCalls()); } });
     new Gauge({ name: 'clicktocall_sip_transactions', help: 'SIP transactions alive', registers: [r], collect() { this.set(sources.sip().transactions); } });
+    if (sources.timers) {
+      const armed = sources.timers;
+      new Gauge({
+        name: 'clicktocall_timers_armed', help: 'Timers armed by the server (SIP transactions, calls, the store, limits): back to its idle value once every call has drained',
+        registers: [r], collect() { this.set(armed()); },
+      });
+    }
     new Gauge({ name: 'clicktocall_sip_dialogs', help: 'SIP dialogs alive (call legs and subscriptions)', registers: [r], collect() { this.set(sources.sip().dialogs); } });
     new Gauge({
       name: 'clicktocall_xml', help: 'XML interface counters', labelNames: ['counter'], registers: [r],

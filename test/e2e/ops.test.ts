@@ -21,6 +21,9 @@ test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, intern
   const ready = await fetch(`${base}/readyz`);
   assert.equal(ready.status, 200);
   assert.deepEqual(await ready.json(), { status: 'ready', checks: { sip: 'ok', store: 'ok' } });
+  const gauge = (t: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(t)?.[1] ?? NaN);
+  const idleTimers = gauge(await (await fetch(`${base}/metrics`)).text(), 'clicktocall_timers_armed');
+  assert.ok(Number.isInteger(idleTimers), 'the armed-timer gauge is exported');
   const xml = await XmlClient.connect(srv.xmlPort);
   cleanups.push(() => xml.close());
   xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination></Request></ClickToCall>`);
@@ -42,6 +45,17 @@ test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, intern
   assert.match(text, /^clicktocall_calls_active 0$/m);
   assert.match(text, /^clicktocall_nodejs_eventloop_lag_seconds /m);
   assert.doesNotMatch(text, /^clicktocall_internal_errors_total\{/m);
+  // Once the wait states are over (64×T1 = 1.3 s here), every timer the call armed is gone (the
+  // XML connection's idle timer too, once it is closed).
+  xml.close();
+  let timersNow = NaN;
+  for (const until = Date.now() + 5000; Date.now() < until;) {
+    const t = await (await fetch(`${base}/metrics`)).text();
+    timersNow = gauge(t, 'clicktocall_timers_armed');
+    if (gauge(t, 'clicktocall_sip_transactions') === 0 && timersNow <= idleTimers) break;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.ok(timersNow <= idleTimers, `timers back to their idle value ${idleTimers}: ${timersNow}`);
   // The record of the call, through the REST API (loopback, no ApiKey: open) and as CSV.
   const list = await (await fetch(`${base}/v1/calls`)).json() as { calls: { id: string; state: string; mode: string }[] };
   assert.equal(list.calls.length, 1);

@@ -29,3 +29,13 @@ test('SIP messages are counted by direction, transport, kind and method or statu
   const again = (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('clicktocall_sip_messages_total{'));
   assert.deepEqual(again, series);
 });
+
+test('clicktocall_timers_armed reads the server\'s armed timers at scrape time, and is absent without a source', async () => {
+  let armed = 3;
+  const m = new Metrics({ ...sources, timers: () => armed }, { defaultMetrics: false });
+  assert.match(await m.registry.metrics(), /^clicktocall_timers_armed 3$/m);
+  armed = 0;
+  assert.match(await m.registry.metrics(), /^clicktocall_timers_armed 0$/m);
+  const without = new Metrics(sources, { defaultMetrics: false });
+  assert.doesNotMatch(await without.registry.metrics(), /clicktocall_timers_armed/);
+});
