@@ -1,5 +1,5 @@
 // attachStore: the store is the publisher's durable sink (decisions.md §7).
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -66,11 +66,11 @@ test('a final event is committed before other subscribers see it; other events w
   assert.equal(store.queued, 0, 'a detached store gets nothing');
 });
 
-test('group commit: finals of many calls in one turn are stored in one commit, and each reaches the others only after it, in order', async (t) => {
+/** A file store with group commit, and a second connection reading the state a call has in the file. */
+function groupCommitStore(t: TestContext, clock: FakeClock, groupCommitSpacingMs?: number) {
   const dir = mkdtempSync(join(tmpdir(), 'c2c-sub-'));
   const path = join(dir, 's.db');
-  const clock = new FakeClock(T0);
-  const store = new SqliteCallStore({ path, timers: clock, groupCommit: true, reportError: () => {} });
+  const store = new SqliteCallStore({ path, timers: clock, groupCommit: true, groupCommitSpacingMs, reportError: () => {} });
   store.open();
   const reader = new Database(path, { readonly: true });
   t.after(() => {
@@ -79,6 +79,11 @@ test('group commit: finals of many calls in one turn are stored in one commit, a
     rmSync(dir, { recursive: true, force: true });
   });
   const stateInFile = (id: string) => (reader.prepare('SELECT state FROM calls WHERE id = ?').get(id) as { state: string } | undefined)?.state;
+  return { store, stateInFile };
+}
+
+test('group commit: finals of many calls in one turn are stored in one commit, and each reaches the others only after it, in order', async (t) => {
+  const { store, stateInFile } = groupCommitStore(t, new FakeClock(T0));
   const errors: unknown[] = [];
   const publisher = new EventPublisher((e) => errors.push(e));
   attachStore(publisher, store, () => T0);
@@ -107,18 +112,8 @@ test('group commit: finals of many calls in one turn are stored in one commit, a
 });
 
 test('group commit spacing: under load a durable commit waits out the spacing and takes the finals of the turns in between', async (t) => {
-  const dir = mkdtempSync(join(tmpdir(), 'c2c-sub-'));
-  const path = join(dir, 's.db');
   const clock = new FakeClock(T0);
-  const store = new SqliteCallStore({ path, timers: clock, groupCommit: true, groupCommitSpacingMs: 5, reportError: () => {} });
-  store.open();
-  const reader = new Database(path, { readonly: true });
-  t.after(() => {
-    reader.close();
-    store.close();
-    rmSync(dir, { recursive: true, force: true });
-  });
-  const stateInFile = (id: string) => (reader.prepare('SELECT state FROM calls WHERE id = ?').get(id) as { state: string } | undefined)?.state;
+  const { store, stateInFile } = groupCommitStore(t, clock, 5);
   const publisher = new EventPublisher((e) => assert.fail(String(e)));
   attachStore(publisher, store, () => T0);
   const seen: string[] = [];
