@@ -5,8 +5,7 @@
  * reports the set-up and tear-down times and what is left afterwards (calls, transactions,
  * dialogs: all must reach zero).
  */
-import { readFileSync } from 'node:fs';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { Agent, request as httpRequest } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

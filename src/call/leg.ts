@@ -36,18 +36,21 @@ export class OutgoingLeg {
   constructor(
     private readonly stack: SipStack,
     private readonly timers: TimerHost,
-    private request: SipRequest | undefined,
+    request: SipRequest,
     private readonly ringTimeoutMs: number,
     private readonly handler: LegHandler,
   ) {
-    this.sipCallId = request!.callId;
-    this.offered = request!.body.length > 0;
+    this.sipCallId = request.callId;
+    this.offered = request.body.length > 0;
+    this.request = request;
   }
 
+  /** Until start(): the leg keeps only what it reads later (sipCallId, offered), not the INVITE. */
+  private request: SipRequest | undefined;
+
   start(): void {
-    const request = this.request!;
-    // Once the INVITE has its final answer the leg needs neither it nor its client: a held call
-    // keeps its dialog, not the objects that set it up (issue 6: memory per held call).
+    const request = this.request;
+    if (!request) return; // started already
     this.request = undefined;
     this.ringTimer = this.timers.setTimeout(() => {
       this.ringTimer = undefined;
@@ -61,6 +64,8 @@ export class OutgoingLeg {
       },
       onAnswer: (res, session, seq) => {
         this.clearRingTimer();
+        // Final answer: the client is no longer needed; a held call keeps its dialog, not the
+        // objects that set it up (issue 6: memory per held call).
         this.client = undefined;
         if (this.cancelCode !== undefined || this.state === 'failed' || this.state === 'ended') {
           // §9.1 / §15: the 2xx crossed our CANCEL (or we gave up): acknowledge, then hang up.
