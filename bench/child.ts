@@ -34,7 +34,8 @@ export class ChildRegistry {
     // Compiled (npm run bench): the child's .js next to this file, plain node; else tsx.
     const file = fileURLToPath(new URL(COMPILED ? entry.replace(/\.ts$/, '.js') : entry, import.meta.url));
     const child = fork(file, args, {
-      execArgv: COMPILED ? [] : ['--import', 'tsx'],
+      // BENCH_CHILD_NODE_ARGS (space-separated), e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof", to profile the children.
+      execArgv: [...(COMPILED ? [] : ['--import', 'tsx']), ...(process.env.BENCH_CHILD_NODE_ARGS ?? '').split(' ').filter(Boolean)],
       cwd: PROJECT_ROOT,
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });

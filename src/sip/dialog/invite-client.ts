@@ -31,11 +31,15 @@ export class InviteClient implements ClientTransactionUser {
   private provisional = false;
   private cancelPending: string | undefined;
   private cancelled = false;
-  private readonly forks = new Map<string, InviteSession>();
+  /** Sessions of other 2xx (forking, §13.2.2.4); made on the first (rare). */
+  private forks: Map<string, InviteSession> | undefined;
   private tx: ClientTransaction | undefined;
   private cancelTimer: TimerHandle | undefined;
-  /** Provisionals already reported: a retransmitted 180 (same status and To tag) is not news. */
-  private readonly seenProvisional = new Set<string>();
+  /**
+   * Provisionals already reported: a retransmitted 180 (same status and To tag) is not news.
+   * The first is kept as a string; a Set only when a second kind comes (forking, 183 after 180).
+   */
+  private seenProvisional: string | Set<string> | undefined;
 
   constructor(
     private readonly host: DialogHost,
@@ -92,8 +96,15 @@ export class InviteClient implements ClientTransactionUser {
       }
       if (res.status === 100 || this.state === 'answered') return;
       const key = `${res.status}/${res.to.tag ?? ''}`;
-      if (this.seenProvisional.has(key)) return;
-      this.seenProvisional.add(key);
+      const seen = this.seenProvisional;
+      if (seen === undefined) this.seenProvisional = key;
+      else if (typeof seen === 'string') {
+        if (seen === key) return;
+        this.seenProvisional = new Set([seen, key]);
+      } else {
+        if (seen.has(key)) return;
+        seen.add(key);
+      }
       this.state = 'proceeding';
       this.call(() => this.handler.onProgress?.(res));
       return;
@@ -110,7 +121,7 @@ export class InviteClient implements ClientTransactionUser {
 
   private on2xx(res: SipResponse): void {
     const tag = res.to.tag ?? '';
-    const known = this.session?.dialog.remoteTag === tag ? this.session : this.forks.get(tag);
+    const known = this.session?.dialog.remoteTag === tag ? this.session : this.forks?.get(tag);
     if (known) {
       known.handleStray2xx(res);
       return;
@@ -122,11 +133,12 @@ export class InviteClient implements ClientTransactionUser {
     if (!this.session) {
       this.session = session;
       this.state = 'answered';
+      this.seenProvisional = undefined; // provisionals are not reported once answered
       this.call(() => this.handler.onAnswer(res, session, seq));
       return;
     }
     // §13.2.2.4: every 2xx gets its ACK; a UAC that wants one session ends the others with BYE.
-    this.forks.set(tag, session);
+    (this.forks ??= new Map()).set(tag, session);
     session.ack(seq);
     // Fix: the ended fork stays in `forks` (it used to be deleted on termination) so that a
     // retransmission of its 2xx is re-ACKed by it (§13.2.2.4), not taken for a new fork and BYEd again.
@@ -142,7 +154,7 @@ export class InviteClient implements ClientTransactionUser {
   onTerminated(): void {
     const seq = this.request.cseq.seq;
     this.session?.forgetAck(seq);
-    for (const fork of this.forks.values()) fork.forgetAck(seq);
+    if (this.forks) for (const fork of this.forks.values()) fork.forgetAck(seq);
   }
 
   onTransportError(): void {

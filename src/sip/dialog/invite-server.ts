@@ -15,6 +15,11 @@ export class InviteServer {
   session: InviteSession | undefined;
   /** Called when a CANCEL matched this INVITE (after it was answered 487). */
   onCancel: (() => void) | undefined;
+  /**
+   * Called once when the INVITE got its final response: a CANCEL can no longer change anything
+   * (§9.2), so the stack stops holding this object for the 64*T1 the transaction still waits.
+   */
+  onSettled: (() => void) | undefined;
 
   constructor(
     private readonly host: DialogHost,
@@ -38,6 +43,7 @@ export class InviteServer {
   accept(body?: Body, status = 200): InviteSession | undefined {
     if (this.state !== 'proceeding') return undefined;
     this.state = 'answered';
+    this.settled();
     const dialog = dialogFromRequest(this.request, this.localTag, this.localContact, 'confirmed');
     const session = new InviteSession(this.host, dialog);
     if (this.request.body.length > 0) session.remoteBody = this.request.body;
@@ -54,9 +60,20 @@ export class InviteServer {
   reject(status: number, reason?: string, headers?: [string, string][]): void {
     if (this.state !== 'proceeding') return;
     this.state = 'rejected';
+    this.settled();
     const res = createResponse(this.request, status, reason, this.localTag);
     for (const [k, v] of headers ?? []) res.add(k, v);
     this.host.respond(this.tx, res);
+  }
+
+  private settled(): void {
+    const done = this.onSettled;
+    this.onSettled = undefined;
+    try {
+      done?.();
+    } catch (err) {
+      this.host.reportError(err, 'invite-server.onSettled');
+    }
   }
 
   /** Called by the stack when a CANCEL matched (§9.2): 487 to the INVITE, then tell the owner. */

@@ -58,7 +58,8 @@ export class InviteSession implements DialogUsage {
   private lastAckSeq = -1;
   /** The CSeq of the last INVITE whose client transaction has ended: its ACK is not kept. */
   private ackWindowEnded = -1;
-  private pending2xx: { res: SipResponse; tx: ServerTransaction; timer: TimerHandle; interval: number; elapsed: number } | undefined;
+  /** `seq` is read once: the transaction compacts `res` (bytes only) as soon as it is sent. */
+  private pending2xx: { res: SipResponse; seq: number; tx: ServerTransaction; timer: TimerHandle; interval: number; elapsed: number } | undefined;
   private inviteOut = false;
   private inviteIn: ServerTransaction | undefined;
   // Made on first use: most sessions never see a REFER, and an empty Map or Set costs ~300 bytes
@@ -112,8 +113,9 @@ export class InviteSession implements DialogUsage {
 
   /** Sends a 2xx on `tx` and retransmits it (T1 doubling, capped at T2) until the ACK. */
   send2xx(tx: ServerTransaction, res: SipResponse): void {
+    const seq = res.cseq.seq;
     this.host.respond(tx, res);
-    const start = { res, tx, timer: undefined as TimerHandle, interval: this.host.t1, elapsed: 0 };
+    const start = { res, seq, tx, timer: undefined as TimerHandle, interval: this.host.t1, elapsed: 0 };
     this.pending2xx = start;
     const deadline = 64 * this.host.t1;
     // Fix: the last wait is cut short so that the session ends at 64*T1, not at the next
@@ -144,7 +146,7 @@ export class InviteSession implements DialogUsage {
 
   handleAck(ack: SipRequest): void {
     const p = this.pending2xx;
-    if (p && ack.cseq.seq === p.res.cseq.seq) {
+    if (p && ack.cseq.seq === p.seq) {
       this.host.timers.clearTimeout(p.timer);
       this.pending2xx = undefined;
       if (this.inviteIn === p.tx) this.inviteIn = undefined;

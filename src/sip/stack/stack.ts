@@ -171,6 +171,8 @@ export class SipStack implements DialogHost {
   /** Wraps a new INVITE server transaction so that the application can ring, accept or reject it. */
   inviteServer(req: SipRequest, tx: ServerTransaction): InviteServer {
     const server = new InviteServer(this, req, tx, this.contactFor(req));
+    // Held for CANCEL matching (§9.2) until the final response; the transaction may end first
+    // (a transport error), hence both exits.
     this.inviteServers.set(tx, server);
     const prev = tx.user;
     tx.user = {
@@ -179,6 +181,10 @@ export class SipStack implements DialogHost {
         this.inviteServers.delete(tx);
         prev?.onTerminated?.(t);
       },
+    };
+    server.onSettled = () => {
+      this.inviteServers.delete(tx);
+      tx.user = prev; // the wrapper (and this closure) are not held for the 64*T1 of Accepted
     };
     return server;
   }

@@ -7,7 +7,8 @@ export abstract class ClientTransaction extends Transaction {
   readonly request: SipRequest;
   /** §17.1.1.2: the ACK for a non-2xx "MUST be sent to the same address, port, and transport". */
   readonly dest: Destination;
-  readonly user: ClientTransactionUser;
+  /** Replaced by a no-op user in the non-INVITE Completed state when it has no onTerminated. */
+  user: ClientTransactionUser;
   abstract state: ClientState;
 
   protected constructor(
@@ -52,6 +53,16 @@ export abstract class ClientTransaction extends Transaction {
    */
   protected waiting(): void {
     this.request.compact();
+    this.shedSendCallback();
+  }
+
+  /**
+   * Non-INVITE Completed (Timer K) only absorbs response retransmissions: nothing more reaches
+   * the TU but onTerminated. A TU without one is let go at once, and with it whatever its
+   * callbacks hold (a session, an application's state) for the rest of the wait.
+   */
+  protected releaseUser(): void {
+    if (!this.user.onTerminated) this.user = RELEASED_USER;
   }
 
   protected retransmitRequest(): void {
@@ -72,3 +83,7 @@ export abstract class ClientTransaction extends Transaction {
     return this;
   }
 }
+
+const ignore = (): void => {};
+/** What a client transaction holds instead of a TU it no longer needs. */
+const RELEASED_USER: ClientTransactionUser = { onResponse: ignore, onTimeout: ignore, onTransportError: ignore };

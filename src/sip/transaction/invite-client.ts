@@ -5,7 +5,7 @@
 import { createNon2xxAck } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { ClientTransaction } from './client-transaction.js';
-import type { TransactionContext } from './transaction.js';
+import type { TimerName, TransactionContext } from './transaction.js';
 import type { ClientState, ClientTransactionUser, Destination } from './types.js';
 
 export class InviteClientTransaction extends ClientTransaction {
@@ -27,7 +27,7 @@ export class InviteClientTransaction extends ClientTransaction {
     // client transaction SHOULD NOT start timer A. For any transport, the client transaction MUST
     // start timer B with a value of 64*T1 seconds."
     if (!this.reliable) this.startTimer('A', this.intervalA, () => this.timerA());
-    this.startTimer('B', this.ctx.values.transactionTimeout, () => this.timerB());
+    this.startFixedTimer('B', this.ctx.values.transactionTimeout);
     this.transmit(this.request, this.dest);
   }
 
@@ -40,6 +40,11 @@ export class InviteClientTransaction extends ClientTransaction {
     this.intervalA *= 2;
     this.startTimer('A', this.intervalA, () => this.timerA());
     this.retransmitRequest();
+  }
+
+  protected override onFixedTimer(name: TimerName): void {
+    if (name === 'B') this.timerB();
+    else this.terminate(); // M, D
   }
 
   private timerB(): void {
@@ -80,7 +85,7 @@ export class InviteClientTransaction extends ClientTransaction {
           this.waiting();
           // RFC 6026 §8.4: "If timer M fires while the client transaction is in the "Accepted"
           // state, the client transaction MUST move to the "Terminated" state."
-          this.startTimer('M', this.ctx.values.transactionTimeout, () => this.terminate());
+          this.startFixedTimer('M', this.ctx.values.transactionTimeout);
         } else {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response
           // with status code from 300-699 MUST cause the client transaction to transition to
@@ -100,7 +105,7 @@ export class InviteClientTransaction extends ClientTransaction {
           this.transmit(this.ack, this.dest);
           this.waiting();
           this.ack.compact();
-          this.startWaitTimer('D', this.reliable ? 0 : this.ctx.values.d, () => this.terminate());
+          this.startWaitTimer('D', this.reliable ? 0 : this.ctx.values.d);
         }
         return;
       case 'Completed':

@@ -6,7 +6,7 @@ import { createResponse } from '../message/build.js';
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { ServerTransaction, type AckDisposition } from './server-transaction.js';
 import { nextCappedInterval } from './settings.js';
-import type { TransactionContext } from './transaction.js';
+import type { TimerName, TransactionContext } from './transaction.js';
 import type { Destination, ServerState } from './types.js';
 
 export class InviteServerTransaction extends ServerTransaction {
@@ -47,7 +47,7 @@ export class InviteServerTransaction extends ServerTransaction {
           this.waiting();
           // RFC 6026 §8.7: "If Timer L fires while the INVITE server transaction is in the
           // "Accepted" state, the transaction MUST transition to the "Terminated" state."
-          this.startTimer('L', this.ctx.values.transactionTimeout, () => this.terminate());
+          this.startFixedTimer('L', this.ctx.values.transactionTimeout);
         } else {
           // §17.2.1: "if the TU passes a response with status code from 300 to 699 to the server
           // transaction, the response MUST be passed to the transport layer for transmission, and
@@ -57,7 +57,7 @@ export class InviteServerTransaction extends ServerTransaction {
           // transports."
           this.state = 'Completed';
           if (!this.reliable) this.startTimer('G', this.intervalG, () => this.timerG());
-          this.startTimer('H', this.ctx.values.transactionTimeout, () => this.timerH());
+          this.startFixedTimer('H', this.ctx.values.transactionTimeout);
           this.sendResponse(response);
           this.waiting();
         }
@@ -87,6 +87,11 @@ export class InviteServerTransaction extends ServerTransaction {
     this.intervalG = nextCappedInterval(this.intervalG, this.ctx.values.t2);
     this.startTimer('G', this.intervalG, () => this.timerG());
     this.resendLastResponse();
+  }
+
+  protected override onFixedTimer(name: TimerName): void {
+    if (name === 'H') this.timerH();
+    else this.terminate(); // L, I
   }
 
   private timerH(): void {
@@ -134,7 +139,7 @@ export class InviteServerTransaction extends ServerTransaction {
         this.state = 'Confirmed';
         this.stopTimer('G');
         this.stopTimer('H');
-        this.startWaitTimer('I', this.reliable ? 0 : this.ctx.values.t4, () => this.terminate());
+        this.startWaitTimer('I', this.reliable ? 0 : this.ctx.values.t4);
         return 'absorbed';
       case 'Accepted':
         // RFC 6026 §8.7: an ACK received in the "Accepted" state is passed up to the TU.

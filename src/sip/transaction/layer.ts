@@ -9,6 +9,7 @@ import type { TimerHost } from '../timer.js';
 import type { ClientTransaction } from './client-transaction.js';
 import { InviteClientTransaction } from './invite-client.js';
 import { InviteServerTransaction } from './invite-server.js';
+import { FixedTimerQueue } from './fixed-timers.js';
 import { clientKey, hasRfc3261Branch, responseKey, rfc2543Base, serverKey } from './matching.js';
 import { NonInviteClientTransaction } from './non-invite-client.js';
 import { NonInviteServerTransaction } from './non-invite-server.js';
@@ -54,6 +55,8 @@ export class TransactionLayer {
   private readonly rfc2543Invites = new Map<string, ServerTransaction>();
   private readonly ctx: TransactionContext;
   private readonly onEvent: ((event: TransactionEvent) => void) | undefined;
+  /** One queue per fixed timer length (64*T1, T4, D): see fixed-timers.ts. */
+  private readonly queues = new Map<number, FixedTimerQueue>();
 
   constructor(opts: TransactionLayerOptions) {
     this.timerValues = resolveTimers(opts.settings);
@@ -64,6 +67,11 @@ export class TransactionLayer {
       values: this.timerValues,
       emit: (event) => this.emit(event),
       release: (tx) => this.release(tx),
+      fixedTimers: (ms) => {
+        let queue = this.queues.get(ms);
+        if (queue === undefined) this.queues.set(ms, (queue = new FixedTimerQueue(opts.timers, ms)));
+        return queue;
+      },
     };
   }
 

@@ -2,7 +2,7 @@
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { ClientTransaction } from './client-transaction.js';
 import { nextCappedInterval } from './settings.js';
-import type { TransactionContext } from './transaction.js';
+import type { TimerName, TransactionContext } from './transaction.js';
 import type { ClientState, ClientTransactionUser, Destination } from './types.js';
 
 export class NonInviteClientTransaction extends ClientTransaction {
@@ -18,7 +18,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
     // §17.1.2.2: "When entering this state, the client transaction SHOULD set timer F to fire in
     // 64*T1 seconds. The request MUST be passed to the transport layer for transmission. If an
     // unreliable transport is in use, the client transaction MUST set timer E to fire in T1 seconds."
-    this.startTimer('F', this.ctx.values.transactionTimeout, () => this.timerF());
+    this.startFixedTimer('F', this.ctx.values.transactionTimeout);
     if (!this.reliable) this.startTimer('E', this.intervalE, () => this.timerE());
     this.transmit(this.request, this.dest);
   }
@@ -39,6 +39,11 @@ export class NonInviteClientTransaction extends ClientTransaction {
     }
     this.startTimer('E', this.intervalE, () => this.timerE());
     this.retransmitRequest();
+  }
+
+  protected override onFixedTimer(name: TimerName): void {
+    if (name === 'F') this.timerF();
+    else this.terminate(); // K
   }
 
   private timerF(): void {
@@ -72,7 +77,8 @@ export class NonInviteClientTransaction extends ClientTransaction {
       this.stopTimer('F');
       this.passUp(response);
       this.waiting();
-      this.startWaitTimer('K', this.reliable ? 0 : this.ctx.values.t4, () => this.terminate());
+      this.releaseUser();
+      this.startWaitTimer('K', this.reliable ? 0 : this.ctx.values.t4);
       return;
     }
     if (this.state === 'Completed') {

@@ -42,7 +42,7 @@ export class NonInviteServerTransaction extends ServerTransaction {
     this.state = 'Completed';
     this.sendResponse(response);
     this.waiting();
-    this.startWaitTimer('J', this.reliable ? 0 : this.ctx.values.transactionTimeout, () => this.terminate());
+    this.startWaitTimer('J', this.reliable ? 0 : this.ctx.values.transactionTimeout);
   }
 
   receiveRetransmission(): void {

@@ -64,6 +64,7 @@ export abstract class ServerTransaction extends Transaction {
   protected waiting(): void {
     this.request.compact();
     this.lastResponse?.compact();
+    this.shedSendCallback();
   }
 
   /** Re-sends the last response (a retransmitted request came in, or Timer G fired). */

@@ -5,6 +5,7 @@
  */
 import type { SipMessage } from '../message/message.js';
 import type { TimerHandle, TimerHost } from '../timer.js';
+import type { FixedTimerOwner, FixedTimerQueue } from './fixed-timers.js';
 import type { TimerValues } from './settings.js';
 import type { AnyTransaction, Destination, TransactionEvent, TransactionWire } from './types.js';
 
@@ -16,11 +17,13 @@ export interface TransactionContext {
   emit(event: TransactionEvent): void;
   /** Unregisters a transaction that reached Terminated (§17.1.1.2: "destroyed the instant it enters"). */
   release(tx: AnyTransaction): void;
+  /** The layer's queue for timers of length `ms` (see fixed-timers.ts). */
+  fixedTimers(ms: number): FixedTimerQueue;
 }
 
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M';
 
-export abstract class Transaction {
+export abstract class Transaction implements FixedTimerOwner {
   /** The matching key (§17.1.3 / §17.2.3) under which the layer holds this transaction. */
   readonly id: string;
   readonly isInvite: boolean;
@@ -28,9 +31,10 @@ export abstract class Transaction {
   readonly reliable: boolean;
   protected readonly ctx: TransactionContext;
   /**
-   * Armed timers as [name, handle, name, handle, …] in the order they were armed: a transaction
-   * has one to three at a time, and thousands of transactions wait in Completed/Accepted states,
-   * so a small array rather than a Map per transaction (less memory, less GC).
+   * Armed timers as [name, handle, queue, name, handle, queue, …] in the order they were armed
+   * (queue: the FixedTimerQueue of a fixed-length timer, else undefined for a host timer): a
+   * transaction has one to three at a time, and thousands wait in Completed/Accepted states, so
+   * a small array rather than a Map per transaction (less memory, less GC).
    */
   private armed: unknown[] | undefined = undefined;
   private ended = false;
@@ -50,13 +54,16 @@ export abstract class Transaction {
   get armedTimers(): TimerName[] {
     const names: TimerName[] = [];
     const armed = this.armed;
-    if (armed) for (let i = 0; i < armed.length; i += 2) names.push(armed[i] as TimerName);
+    if (armed) for (let i = 0; i < armed.length; i += 3) names.push(armed[i] as TimerName);
     return names;
   }
 
   // ── timers ─────────────────────────────────────────────────────────────────────
 
-  /** Arms (or re-arms) a timer. Its callback never throws out: a failure ends the transaction. */
+  /**
+   * Arms (or re-arms) a host timer, for the retransmission timers whose interval changes (A, E,
+   * G). Its callback never throws out: a failure ends the transaction.
+   */
   protected startTimer(name: TimerName, ms: number, onFire: () => void): void {
     if (this.ended) return;
     this.stopTimer(name);
@@ -69,43 +76,82 @@ export abstract class Transaction {
         this.fail(error);
       }
     }, ms);
-    (this.armed ??= []).push(name, handle);
+    (this.armed ??= []).push(name, handle, undefined);
+  }
+
+  /**
+   * Arms a timer of fixed length (B, D, F, H, I, J, K, L, M) in the layer's queue for that
+   * length: no host timer and no closure per transaction. It fires `onFixedTimer(name)`.
+   */
+  protected startFixedTimer(name: TimerName, ms: number): void {
+    if (this.ended) return;
+    this.stopTimer(name);
+    const queue = this.ctx.fixedTimers(ms);
+    (this.armed ??= []).push(name, queue.add(this, name), queue);
   }
 
   /**
    * A wait timer that is zero on reliable transports (D, I, J, K): with a zero value the
    * transaction moves on at once rather than arming a timer for "now".
    */
-  protected startWaitTimer(name: TimerName, ms: number, onFire: () => void): void {
+  protected startWaitTimer(name: TimerName, ms: number): void {
     if (this.ended) return;
-    if (ms <= 0) onFire();
-    else this.startTimer(name, ms, onFire);
+    if (ms <= 0) this.onFixedTimer(name);
+    else this.startFixedTimer(name, ms);
+  }
+
+  /** A fixed-length timer expired (called by its queue). */
+  fixedTimerFired(name: string): void {
+    this.forget(name as TimerName);
+    if (this.ended) return;
+    try {
+      this.onFixedTimer(name as TimerName);
+    } catch (error) {
+      this.fail(error);
+    }
+  }
+
+  /** What a fixed-length timer does; the wait timers (D, I, J, K, L, M) end the transaction. */
+  protected onFixedTimer(_name: TimerName): void {
+    this.terminate();
   }
 
   protected stopTimer(name: TimerName): void {
-    const handle = this.forget(name);
-    if (handle !== undefined) this.ctx.timers.clearTimeout(handle);
-  }
-
-  /** Removes a timer from `armed`; returns its handle (undefined when it was not armed). */
-  private forget(name: TimerName): TimerHandle | undefined {
     const armed = this.armed;
-    if (!armed) return undefined;
-    for (let i = 0; i < armed.length; i += 2) {
+    if (!armed) return;
+    for (let i = 0; i < armed.length; i += 3) {
       if (armed[i] === name) {
         const handle = armed[i + 1];
-        armed.splice(i, 2);
-        return handle;
+        const queue = armed[i + 2] as FixedTimerQueue | undefined;
+        armed.splice(i, 3);
+        if (queue) queue.cancel(handle as number);
+        else this.ctx.timers.clearTimeout(handle);
+        return;
       }
     }
-    return undefined;
+  }
+
+  /** Removes a timer that fired from `armed`. */
+  private forget(name: TimerName): void {
+    const armed = this.armed;
+    if (!armed) return;
+    for (let i = 0; i < armed.length; i += 3) {
+      if (armed[i] === name) {
+        armed.splice(i, 3);
+        return;
+      }
+    }
   }
 
   private stopAllTimers(): void {
     const armed = this.armed;
     if (!armed) return;
     this.armed = undefined;
-    for (let i = 1; i < armed.length; i += 2) this.ctx.timers.clearTimeout(armed[i]);
+    for (let i = 0; i < armed.length; i += 3) {
+      const queue = armed[i + 2] as FixedTimerQueue | undefined;
+      if (queue) queue.cancel(armed[i + 1] as number);
+      else this.ctx.timers.clearTimeout(armed[i + 1]);
+    }
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────
@@ -124,6 +170,11 @@ export abstract class Transaction {
   }
 
   private sendDone: ((err?: Error) => void) | undefined = undefined;
+
+  /** Entering a wait state: the send callback is made again if a retransmission needs it. */
+  protected shedSendCallback(): void {
+    this.sendDone = undefined;
+  }
 
   private onSendDone(err: Error | undefined): void {
     if (!err) return;
