@@ -22,3 +22,31 @@ export function detachBuffer(b: Buffer): Buffer {
   b.copy(copy);
   return copy;
 }
+
+/** Slab for detachForWait: big enough that a slab holds ~100 messages, small enough to free soon. */
+const WAIT_SLAB_BYTES = 64 * 1024;
+/** Larger messages get memory of their own (detachBuffer). */
+const WAIT_SLAB_MAX_PIECE = 8 * 1024;
+let waitSlab: Buffer | undefined;
+let waitSlabUsed = 0;
+
+/**
+ * Like detachBuffer, for bytes kept through a transaction's wait state (64*T1 at most, in the
+ * order they were stored): copied into a shared 64 KiB slab rather than an allocation each — one
+ * ArrayBuffer per hundred messages instead of one per message, and a slab is freed about 64*T1
+ * after it filled. Not for bytes kept for a dialog's life (a held call would pin a slab).
+ */
+export function detachForWait(b: Buffer): Buffer {
+  if (b.byteOffset === 0 && b.byteLength === b.buffer.byteLength) return b;
+  const length = b.length;
+  if (length > WAIT_SLAB_MAX_PIECE) return detachBuffer(b);
+  if (waitSlab === undefined || waitSlabUsed + length > WAIT_SLAB_BYTES) {
+    waitSlab = Buffer.allocUnsafeSlow(WAIT_SLAB_BYTES);
+    waitSlabUsed = 0;
+  }
+  const start = waitSlabUsed;
+  b.copy(waitSlab, start);
+  // 8-byte aligned like Node's own pool.
+  waitSlabUsed = (start + length + 7) & ~7;
+  return waitSlab.subarray(start, start + length);
+}

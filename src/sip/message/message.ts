@@ -9,7 +9,7 @@ import { isToken, isTokenChar, parseParams, splitList } from './grammar.js';
 import { NameAddr, parseNameAddr } from './name-addr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
-import { detachBuffer } from './detach.js';
+import { detachForWait } from './detach.js';
 import { materializeHeaders, pendingValues, type HeaderLineOffsets } from './header-lines.js';
 // A cycle (parse.ts builds these classes), used only at call time: compact() messages re-read.
 import { parseMessage } from './parse.js';
@@ -121,7 +121,7 @@ export abstract class SipMessage {
     if (this.headerList === undefined && this.pendingText === undefined) return; // already compact
     // A built message's bytes are a view into an 8 KiB pool slab shared with short-lived
     // buffers: kept for 32 s, the view would keep the whole slab (~4 KB per call, issue 6).
-    this.raw = detachBuffer(this.serialize());
+    this.raw = detachForWait(this.serialize());
     this.headerList = undefined;
     this.pendingText = undefined;
     this.pendingLines = undefined;

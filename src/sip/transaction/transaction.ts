@@ -76,7 +76,7 @@ export abstract class Transaction implements FixedTimerOwner {
         this.fail(error);
       }
     }, ms);
-    (this.armed ??= []).push(name, handle, undefined);
+    this.arm(name, handle, undefined);
   }
 
   /**
@@ -87,7 +87,7 @@ export abstract class Transaction implements FixedTimerOwner {
     if (this.ended) return;
     this.stopTimer(name);
     const queue = this.ctx.fixedTimers(ms);
-    (this.armed ??= []).push(name, queue.add(this, name), queue);
+    this.arm(name, queue.add(this, name), queue);
   }
 
   /**
@@ -123,12 +123,25 @@ export abstract class Transaction implements FixedTimerOwner {
       if (armed[i] === name) {
         const handle = armed[i + 1];
         const queue = armed[i + 2] as FixedTimerQueue | undefined;
-        armed.splice(i, 3);
+        this.unarm(i);
         if (queue) queue.cancel(handle as number);
         else this.ctx.timers.clearTimeout(handle);
         return;
       }
     }
+  }
+
+  private arm(name: TimerName, handle: unknown, queue: FixedTimerQueue | undefined): void {
+    // A literal of three has room for exactly one timer: most waiting transactions hold one.
+    if (this.armed === undefined) this.armed = [name, handle, queue];
+    else this.armed.push(name, handle, queue);
+  }
+
+  /** Removes entry `i` from `armed`; an emptied array is dropped (it has grown past one timer). */
+  private unarm(i: number): void {
+    const armed = this.armed!;
+    if (armed.length === 3) this.armed = undefined;
+    else armed.splice(i, 3);
   }
 
   /** Removes a timer that fired from `armed`. */
@@ -137,7 +150,7 @@ export abstract class Transaction implements FixedTimerOwner {
     if (!armed) return;
     for (let i = 0; i < armed.length; i += 3) {
       if (armed[i] === name) {
-        armed.splice(i, 3);
+        this.unarm(i);
         return;
       }
     }

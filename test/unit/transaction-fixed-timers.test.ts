@@ -1,0 +1,121 @@
+// The FIFO queue that holds every fixed-length transaction timer (src/sip/transaction/fixed-timers.ts).
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { FixedTimerQueue, type FixedTimerOwner } from '../../src/sip/transaction/fixed-timers.js';
+import { CountingTimers } from '../../src/sip/timer.js';
+import { FakeClock } from '../support/fake-clock.js';
+
+function owner(log: string[], label: string, react?: (name: string) => void): FixedTimerOwner {
+  return {
+    fixedTimerFired(name) {
+      log.push(`${label}.${name}`);
+      react?.(name);
+    },
+  };
+}
+
+describe('FixedTimerQueue', () => {
+  it('fires each timer its length after it was armed, in arming order, with one host timer at a time', () => {
+    const clock = new FakeClock();
+    const timers = new CountingTimers(clock);
+    const queue = new FixedTimerQueue(timers, 1000);
+    const log: string[] = [];
+    queue.add(owner(log, 'a'), 'J');
+    clock.advance(300);
+    queue.add(owner(log, 'b'), 'J');
+    queue.add(owner(log, 'c'), 'L');
+    assert.equal(timers.armed, 1, 'one host timer for the whole queue');
+    assert.equal(queue.size, 3);
+    clock.advance(699);
+    assert.deepEqual(log, []);
+    clock.advance(1);
+    assert.deepEqual(log, ['a.J']);
+    clock.advance(299);
+    assert.deepEqual(log, ['a.J']);
+    clock.advance(1);
+    assert.deepEqual(log, ['a.J', 'b.J', 'c.L']);
+    assert.equal(queue.size, 0);
+    assert.equal(timers.armed, 0, 'an empty queue holds no host timer');
+  });
+
+  it('a cancelled timer never fires; cancelling the last live one releases the host timer', () => {
+    const clock = new FakeClock();
+    const timers = new CountingTimers(clock);
+    const queue = new FixedTimerQueue(timers, 500);
+    const log: string[] = [];
+    const a = queue.add(owner(log, 'a'), 'K');
+    clock.advance(100);
+    const b = queue.add(owner(log, 'b'), 'K');
+    queue.cancel(a);
+    queue.cancel(a); // twice is harmless
+    assert.equal(queue.size, 1);
+    clock.advance(400);
+    assert.deepEqual(log, [], 'a was cancelled; b is due at 600');
+    clock.advance(100);
+    assert.deepEqual(log, ['b.K']);
+    queue.cancel(b); // after it fired: harmless
+    const c = queue.add(owner(log, 'c'), 'K');
+    assert.equal(timers.armed, 1);
+    queue.cancel(c);
+    assert.equal(timers.armed, 0);
+    clock.advance(10_000);
+    assert.deepEqual(log, ['b.K']);
+  });
+
+  it('an owner may arm and cancel in the same queue while it fires', () => {
+    const clock = new FakeClock();
+    const queue = new FixedTimerQueue(clock, 100);
+    const log: string[] = [];
+    let later = -1;
+    queue.add(owner(log, 'a', () => queue.add(owner(log, 'again'), 'B')), 'B');
+    queue.add(owner(log, 'b', () => queue.cancel(later)), 'B');
+    later = queue.add(owner(log, 'c'), 'B');
+    clock.advance(100);
+    assert.deepEqual(log, ['a.B', 'b.B'], 'c was cancelled by b before its turn');
+    clock.advance(100);
+    assert.deepEqual(log, ['a.B', 'b.B', 'again.B']);
+    assert.equal(clock.pending(), 0);
+  });
+
+  it('an owner that throws does not stop the others', () => {
+    const clock = new FakeClock();
+    const queue = new FixedTimerQueue(clock, 50);
+    const log: string[] = [];
+    queue.add(owner(log, 'a', () => { throw new Error('boom'); }), 'F');
+    queue.add(owner(log, 'b'), 'F');
+    clock.advance(50);
+    assert.deepEqual(log, ['a.F', 'b.F']);
+  });
+
+  it('a clock set back does not stretch a wait beyond the queue length', () => {
+    let now = 1_000_000;
+    const clock = new FakeClock();
+    const host = { setTimeout: clock.setTimeout.bind(clock), clearTimeout: clock.clearTimeout.bind(clock), now: () => now };
+    const queue = new FixedTimerQueue(host, 1000);
+    const log: string[] = [];
+    queue.add(owner(log, 'a'), 'M');
+    now -= 3_600_000; // the wall clock jumps back an hour
+    clock.advance(1000);
+    assert.deepEqual(log, ['a.M']);
+  });
+
+  it('keeps handles valid while the array is trimmed under a steady stream', () => {
+    const clock = new FakeClock();
+    const queue = new FixedTimerQueue(clock, 10);
+    let fired = 0;
+    const counter: FixedTimerOwner = { fixedTimerFired: () => void fired++ };
+    let cancelled = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const h = queue.add(counter, 'J');
+      if (i % 3 === 0) {
+        queue.cancel(h);
+        cancelled++;
+      }
+      if (i % 100 === 99) clock.advance(1);
+    }
+    clock.advance(100);
+    assert.equal(fired, 20_000 - cancelled);
+    assert.equal(queue.size, 0);
+    assert.equal(clock.pending(), 0);
+  });
+});
