@@ -7,9 +7,10 @@
 import { createCancel, type SipRequest, type SipResponse } from '../message/index.js';
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
 import type { TimerHandle } from '../timer.js';
+import { detachBuffer } from '../message/detach.js';
 import { dialogFromResponse } from './dialog.js';
 import type { DialogHost } from './host.js';
-import { InviteSession } from './invite-session.js';
+import { EndedSession, InviteSession } from './invite-session.js';
 
 export interface InviteClientHandler {
   /** A 1xx (after the 100 Trying from the next hop). */
@@ -27,12 +28,16 @@ export interface InviteClientHandler {
 
 export class InviteClient implements ClientTransactionUser {
   state: 'calling' | 'proceeding' | 'answered' | 'failed' | 'cancelled' = 'calling';
-  session: InviteSession | undefined;
+  /**
+   * The session of the first 2xx; once it has ended only what a late 2xx retransmission still
+   * needs is kept (EndedSession) — not the dialog — for the 64*T1 the transaction waits.
+   */
+  private first: InviteSession | EndedSession | undefined;
   private provisional = false;
   private cancelPending: string | undefined;
   private cancelled = false;
   /** Sessions of other 2xx (forking, §13.2.2.4); made on the first (rare). */
-  private forks: Map<string, InviteSession> | undefined;
+  private forks: Map<string, InviteSession | EndedSession> | undefined;
   private tx: ClientTransaction | undefined;
   private cancelTimer: TimerHandle | undefined;
   /**
@@ -47,6 +52,11 @@ export class InviteClient implements ClientTransactionUser {
     private readonly handler: InviteClientHandler,
     private readonly localContact: string,
   ) {}
+
+  /** The session of the first 2xx while it lasts (undefined before the answer and after its end). */
+  get session(): InviteSession | undefined {
+    return this.first instanceof InviteSession ? this.first : undefined;
+  }
 
   start(): void {
     this.host.sendRequest(this.request, this);
@@ -121,24 +131,32 @@ export class InviteClient implements ClientTransactionUser {
 
   private on2xx(res: SipResponse): void {
     const tag = res.to.tag ?? '';
-    const known = this.session?.dialog.remoteTag === tag ? this.session : this.forks?.get(tag);
+    const known = this.first?.remoteTag === tag ? this.first : this.forks?.get(tag);
     if (known) {
       known.handleStray2xx(res);
       return;
     }
     const dialog = dialogFromResponse(this.request, res, this.localContact);
     const session = new InviteSession(this.host, dialog);
-    if (res.body.length > 0) session.remoteBody = res.body;
+    // Held for the call: a copy of its own, not a view that keeps the whole 200 OK datagram.
+    if (res.body.length > 0) session.remoteBody = detachBuffer(res.body);
     const seq = this.request.cseq.seq;
-    if (!this.session) {
-      this.session = session;
+    if (this.first === undefined) {
+      this.first = session;
+      session.onEnd = () => {
+        if (this.first === session) this.first = session.toEnded();
+      };
       this.state = 'answered';
       this.seenProvisional = undefined; // provisionals are not reported once answered
       this.call(() => this.handler.onAnswer(res, session, seq));
       return;
     }
     // §13.2.2.4: every 2xx gets its ACK; a UAC that wants one session ends the others with BYE.
-    (this.forks ??= new Map()).set(tag, session);
+    const forks = (this.forks ??= new Map());
+    forks.set(tag, session);
+    session.onEnd = () => {
+      if (forks.get(tag) === session) forks.set(tag, session.toEnded());
+    };
     session.ack(seq);
     // Fix: the ended fork stays in `forks` (it used to be deleted on termination) so that a
     // retransmission of its 2xx is re-ACKed by it (§13.2.2.4), not taken for a new fork and BYEd again.
@@ -153,7 +171,7 @@ export class InviteClient implements ClientTransactionUser {
   /** The transaction is gone (Timer M after a 2xx): no 2xx retransmission will come to re-ACK. */
   onTerminated(): void {
     const seq = this.request.cseq.seq;
-    this.session?.forgetAck(seq);
+    this.first?.forgetAck(seq);
     if (this.forks) for (const fork of this.forks.values()) fork.forgetAck(seq);
   }
 

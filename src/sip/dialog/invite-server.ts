@@ -5,6 +5,7 @@
  */
 import { createResponse, type SipRequest } from '../message/index.js';
 import type { ServerTransaction } from '../transaction/index.js';
+import { detachBuffer } from '../message/detach.js';
 import { dialogFromRequest } from './dialog.js';
 import type { DialogHost } from './host.js';
 import { applyBody, type Body, InviteSession } from './invite-session.js';
@@ -46,7 +47,8 @@ export class InviteServer {
     this.settled();
     const dialog = dialogFromRequest(this.request, this.localTag, this.localContact, 'confirmed');
     const session = new InviteSession(this.host, dialog);
-    if (this.request.body.length > 0) session.remoteBody = this.request.body;
+    // Held for the call: a copy of its own, not a view that keeps the whole INVITE datagram.
+    if (this.request.body.length > 0) session.remoteBody = detachBuffer(this.request.body);
     const res = createResponse(this.request, status, undefined, this.localTag);
     res.set('Contact', this.localContact);
     res.set('Record-Route', this.request.getAll('record-route'));

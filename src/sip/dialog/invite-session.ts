@@ -52,6 +52,8 @@ export interface ReinviteHandler {
 export class InviteSession implements DialogUsage {
   state: 'confirmed' | 'terminated' = 'confirmed';
   handler: InviteSessionHandler = {};
+  /** The stack's own hook (not the application's): called once when the session ends. */
+  onEnd: (() => void) | undefined;
   /** Last body each side sent in an offer/answer exchange (opaque here). */
   remoteBody: Buffer | undefined;
   private lastAck: SipRequest | undefined;
@@ -103,10 +105,20 @@ export class InviteSession implements DialogUsage {
   handleStray2xx(res: SipResponse): void {
     const last = this.lastAck;
     if (!last || res.cseq.seq !== this.lastAckSeq) return;
-    // Fix: the host stamps a Via on every ACK it sends; re-sending the same object stacked one
-    // Via per 2xx retransmission. Send a copy without the Vias the earlier sends added.
-    const again = new SipRequest(last.method, last.uri, last.headers.filter((h) => h.key !== 'via'), last.body);
-    this.host.sendAck(again);
+    resendAck(this.host, last);
+  }
+
+  /** The remote tag of the dialog (the To tag of the 2xx that made it). */
+  get remoteTag(): string {
+    return this.dialog.remoteTag;
+  }
+
+  /**
+   * What this session still answers for once it has ended: the ACK of its INVITE, for a 2xx
+   * retransmission until Timer M. The InviteClient keeps that instead of the whole session.
+   */
+  toEnded(): EndedSession {
+    return new EndedSession(this.host, this.dialog.remoteTag, this.lastAck, this.lastAckSeq);
   }
 
   // ── UAS side: our 2xx, retransmitted until the ACK (§13.3.1.4) ─────────────────
@@ -412,6 +424,9 @@ export class InviteSession implements DialogUsage {
       this.referClients?.clear();
       this.host.unregisterDialog(this.dialog);
     }
+    const onEnd = this.onEnd;
+    this.onEnd = undefined;
+    if (onEnd) this.callHandler('onEnd', onEnd);
     this.callHandler('onTerminated', () => this.handler.onTerminated?.(reason));
   }
 
@@ -428,4 +443,30 @@ export function applyBody(msg: SipRequest | SipResponse, body?: Body): void {
   if (!body) return;
   for (const [k, v] of body.headers ?? []) msg.add(k, v);
   if (body.body !== undefined) msg.setBody(body.body, body.contentType ?? 'application/sdp');
+}
+
+/**
+ * Re-sends a kept ACK. Fix: the host stamps a Via on every ACK it sends; re-sending the same
+ * object stacked one Via per 2xx retransmission. A copy without the Vias earlier sends added.
+ */
+function resendAck(host: DialogHost, last: SipRequest): void {
+  host.sendAck(new SipRequest(last.method, last.uri, last.headers.filter((h) => h.key !== 'via'), last.body));
+}
+
+/** An ended session as its InviteClient keeps it until Timer M: its remote tag and its ACK (§13.2.2.4). */
+export class EndedSession {
+  constructor(
+    private readonly host: DialogHost,
+    readonly remoteTag: string,
+    private ack: SipRequest | undefined,
+    private readonly ackSeq: number,
+  ) {}
+
+  handleStray2xx(res: SipResponse): void {
+    if (this.ack && res.cseq.seq === this.ackSeq) resendAck(this.host, this.ack);
+  }
+
+  forgetAck(seq: number): void {
+    if (seq === this.ackSeq) this.ack = undefined;
+  }
 }

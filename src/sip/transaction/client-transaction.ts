@@ -4,7 +4,6 @@ import { Transaction, type TransactionContext } from './transaction.js';
 import { isReliable, type AnyTransaction, type ClientState, type ClientTransactionUser, type Destination } from './types.js';
 
 export abstract class ClientTransaction extends Transaction {
-  readonly request: SipRequest;
   /** §17.1.1.2: the ACK for a non-2xx "MUST be sent to the same address, port, and transport". */
   readonly dest: Destination;
   /** Replaced by a no-op user in the non-INVITE Completed state when it has no onTerminated. */
@@ -19,15 +18,13 @@ export abstract class ClientTransaction extends Transaction {
     user: ClientTransactionUser,
     ctx: TransactionContext,
   ) {
-    super(id, isInvite, isReliable(dest), ctx);
-    this.request = request;
+    super(id, isInvite, isReliable(dest), request, ctx);
     this.dest = dest;
     this.user = user;
   }
 
-  /** The method of the request that created the transaction. */
-  get method(): string {
-    return this.request.method;
+  protected get stateName(): string {
+    return this.state;
   }
 
   /** Sends the request and arms the first timers. Called once, by the layer, after registering. */
@@ -66,7 +63,7 @@ export abstract class ClientTransaction extends Transaction {
   }
 
   protected retransmitRequest(): void {
-    this.ctx.emit({ type: 'retransmission', method: this.request.method, tx: this });
+    this.ctx.emit({ type: 'retransmission', method: this.method, tx: this });
     this.transmit(this.request, this.dest);
   }
 

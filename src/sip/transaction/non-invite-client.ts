@@ -76,7 +76,9 @@ export class NonInviteClientTransaction extends ClientTransaction {
       this.stopTimer('E');
       this.stopTimer('F');
       this.passUp(response);
-      this.waiting();
+      // Completed only absorbs retransmitted responses: neither the request nor the TU is needed.
+      this.releaseRequest();
+      this.shedSendCallback();
       this.releaseUser();
       this.startWaitTimer('K', this.reliable ? 0 : this.ctx.values.t4);
       return;

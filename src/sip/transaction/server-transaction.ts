@@ -1,5 +1,6 @@
 /** The part every server transaction shares (RFC 3261 §17.2): the request, where responses go, the TU. */
 import type { SipRequest, SipResponse } from '../message/message.js';
+import { BRANCH_COOKIE } from '../message/via.js';
 import { Transaction, type TransactionContext } from './transaction.js';
 import { isReliable, type AnyTransaction, type Destination, type ServerState, type ServerTransactionUser } from './types.js';
 
@@ -7,7 +8,6 @@ import { isReliable, type AnyTransaction, type Destination, type ServerState, ty
 export type AckDisposition = 'absorbed' | 'to-tu';
 
 export abstract class ServerTransaction extends Transaction {
-  readonly request: SipRequest;
   /** Where responses are sent (§18.2.2, worked out by the stack from the top Via and the source). */
   readonly responseDest: Destination;
   /** Set by the TU once it takes the transaction; until then only events are reported. */
@@ -17,13 +17,12 @@ export abstract class ServerTransaction extends Transaction {
   abstract state: ServerState;
 
   protected constructor(id: string, isInvite: boolean, request: SipRequest, responseDest: Destination, ctx: TransactionContext) {
-    super(id, isInvite, isReliable(responseDest), ctx);
-    this.request = request;
+    super(id, isInvite, isReliable(responseDest), request, ctx);
     this.responseDest = responseDest;
   }
 
-  get method(): string {
-    return this.request.method;
+  protected get stateName(): string {
+    return this.state;
   }
 
   /** Called once by the layer after registering (the INVITE transaction sends 100 Trying here). */
@@ -62,7 +61,10 @@ export abstract class ServerTransaction extends Transaction {
    * kept as bytes only (SipMessage.compact); a retransmission re-sends the bytes as they are.
    */
   protected waiting(): void {
-    this.request.compact();
+    // Only the last response is sent again. The request is let go — but an RFC 2543 INVITE
+    // (no z9hG4bK branch) keeps it: the layer finds its ACKs and unregisters it by its fields.
+    if (this.isInvite && !this.id.startsWith(BRANCH_COOKIE)) this.request.compact();
+    else this.releaseRequest();
     this.lastResponse?.compact();
     this.shedSendCallback();
   }

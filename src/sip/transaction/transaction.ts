@@ -3,7 +3,7 @@
  * sends whose failures come back as a state-machine event, and TU calls that cannot throw into
  * the layer. The state machines themselves live in the four subclasses.
  */
-import type { SipMessage } from '../message/message.js';
+import type { SipMessage, SipRequest } from '../message/message.js';
 import type { TimerHandle, TimerHost } from '../timer.js';
 import type { FixedTimerOwner, FixedTimerQueue } from './fixed-timers.js';
 import type { TimerValues } from './settings.js';
@@ -38,12 +38,43 @@ export abstract class Transaction implements FixedTimerOwner {
    */
   private armed: unknown[] | undefined = undefined;
   private ended = false;
+  /** The method of the request that created the transaction. */
+  readonly method: string;
+  private heldRequest: SipRequest | undefined;
 
-  protected constructor(id: string, isInvite: boolean, reliable: boolean, ctx: TransactionContext) {
+  protected constructor(id: string, isInvite: boolean, reliable: boolean, request: SipRequest, ctx: TransactionContext) {
     this.id = id;
     this.isInvite = isInvite;
     this.reliable = reliable;
+    this.method = request.method;
+    this.heldRequest = request;
     this.ctx = ctx;
+  }
+
+  /**
+   * The request that created the transaction. Let go (releaseRequest) in the wait states that
+   * never send or read it again; reading it then is a bug in the layer, reported as one.
+   */
+  get request(): SipRequest {
+    const request = this.heldRequest;
+    if (request === undefined) throw new Error(`${this.method} transaction ${this.id}: its request was let go when it entered ${this.stateName}`);
+    return request;
+  }
+
+  /** Whether the request is still held (see `request`). */
+  get holdsRequest(): boolean {
+    return this.heldRequest !== undefined;
+  }
+
+  protected abstract get stateName(): string;
+
+  /**
+   * Entering a wait state in which the request is neither sent again nor read: up to 64*T1 of
+   * holding a parsed request (and, received, its datagram and source) for nothing — the largest
+   * part of what a finished call kept under load (issue 2, issue 6).
+   */
+  protected releaseRequest(): void {
+    this.heldRequest = undefined;
   }
 
   get isTerminated(): boolean {
