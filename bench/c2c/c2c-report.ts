@@ -67,10 +67,12 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
         for (const f of s.failureSamples) lines.push(`      ${f}`);
         for (const p of s.phones) if (p.failed > 0) lines.push(`      ${p.name}: ${JSON.stringify(p.failures)} ${p.errorSample.replace(/\s+/g, ' ').slice(0, 600)}`);
       }
-      lines.push(`      latency ms p50/p99/max: request→INVITE ${lat(s.requestToInvite)}  request→Connected ${lat(s.requestToConnected)}`);
+      lines.push(`      latency ms p50/p99/max: request→INVITE ${lat(s.requestToInvite)}  request→Connected ${lat(s.requestToConnected)}` +
+        `  (server event-loop delay p99/max ${ms(s.serverLoopDelayP99Ms)}/${ms(s.serverLoopDelayMaxMs)})`);
       if (r.halfRate) {
         lines.push(`      at half rate (${loadText(r.halfRate)}): request→INVITE ${lat(r.halfRate.requestToInvite)}  request→Connected ${lat(r.halfRate.requestToConnected)}  failed ${r.halfRate.failed}` +
-          `  ${r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms)`);
+          `  ${r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms)` +
+          `; server event-loop delay p99/max ${ms(r.halfRate.serverLoopDelayP99Ms)}/${ms(r.halfRate.serverLoopDelayMaxMs)} ms`);
       }
       const ratio = ratioOf(s, echo);
       lines.push(`      server: ${s.cpuSecondsPer1000.toFixed(2)} CPU s per 1000 sessions, RSS ${mib(s.serverRssBytes)} MiB (peak ${mib(s.serverPeakRssBytes)}), heap ${mib(s.serverHeapUsedBytes)} MiB, ` +

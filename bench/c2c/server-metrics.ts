@@ -16,6 +16,12 @@ export interface ServerMetrics {
   timers?: number;
   heapTotalBytes?: number;
   rssBytes?: number;
+  /**
+   * Event-loop delay since the previous scrape (prom-client resets its histogram on each
+   * collect), ms: p99 and max. Shows whether a latency tail is the server's own stall.
+   */
+  loopDelayP99Ms?: number;
+  loopDelayMaxMs?: number;
   /** Calls ended, by outcome (connected/completed/failed/refused). */
   callsEnded: Record<string, number>;
 }
@@ -40,6 +46,8 @@ export function parseMetrics(text: string): ServerMetrics {
       case 'clicktocall_nodejs_heap_size_used_bytes': m.heapUsedBytes = value; break;
       case 'clicktocall_nodejs_heap_size_total_bytes': m.heapTotalBytes = value; break;
       case 'clicktocall_process_resident_memory_bytes': m.rssBytes = value; break;
+      case 'clicktocall_nodejs_eventloop_lag_p99_seconds': m.loopDelayP99Ms = value * 1000; break;
+      case 'clicktocall_nodejs_eventloop_lag_max_seconds': m.loopDelayMaxMs = value * 1000; break;
       case 'clicktocall_sip_messages_total':
         if (labels.includes('direction="in"')) m.sipMessagesIn += value;
         else if (labels.includes('direction="out"')) m.sipMessagesOut += value;

@@ -74,6 +74,9 @@ export interface StepResult {
   serverRssBytes?: number;
   serverPeakRssBytes?: number;
   serverHeapUsedBytes?: number;
+  /** The server's event-loop delay over the step (ms): p99 and max. */
+  serverLoopDelayP99Ms?: number;
+  serverLoopDelayMaxMs?: number;
   /** SIP messages the server received + sent, per session and per second. */
   sipMessagesPerSession: number;
   sipMessagesPerSec: number;
@@ -196,6 +199,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       serverCpuSeconds: cpu,
       cpuSecondsPer1000: started > 0 ? (cpu * 1000) / started : Number.NaN,
       serverRssBytes: u1?.rssBytes, serverPeakRssBytes: u1?.peakRssBytes, serverHeapUsedBytes: m1.heapUsedBytes,
+      serverLoopDelayP99Ms: m1.loopDelayP99Ms, serverLoopDelayMaxMs: m1.loopDelayMaxMs,
       sipMessagesPerSession: perSession,
       sipMessagesPerSec: perSession * sessionsPerSec,
       serverRetransmissions: m1.retransmissions !== undefined && m0.retransmissions !== undefined ? m1.retransmissions - m0.retransmissions : undefined,

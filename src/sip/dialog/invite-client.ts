@@ -51,7 +51,15 @@ export class InviteClient implements ClientTransactionUser {
     readonly request: SipRequest,
     private readonly handler: InviteClientHandler,
     private readonly localContact: string,
-  ) {}
+  ) {
+    this.seq = request.cseq.seq;
+  }
+
+  /**
+   * The INVITE's CSeq number, read once: the transaction keeps the INVITE as bytes only once
+   * answered (compact), and reading it again would parse the whole message (Timer M, forks).
+   */
+  private readonly seq: number;
 
   /** The session of the first 2xx while it lasts (undefined before the answer and after its end). */
   get session(): InviteSession | undefined {
@@ -140,7 +148,7 @@ export class InviteClient implements ClientTransactionUser {
     const session = new InviteSession(this.host, dialog);
     // Held for the call: a copy of its own, not a view that keeps the whole 200 OK datagram.
     if (res.body.length > 0) session.remoteBody = detachBuffer(res.body);
-    const seq = this.request.cseq.seq;
+    const seq = this.seq;
     if (this.first === undefined) {
       this.first = session;
       session.onEnd = () => {
@@ -170,7 +178,7 @@ export class InviteClient implements ClientTransactionUser {
 
   /** The transaction is gone (Timer M after a 2xx): no 2xx retransmission will come to re-ACK. */
   onTerminated(): void {
-    const seq = this.request.cseq.seq;
+    const seq = this.seq;
     this.first?.forgetAck(seq);
     if (this.forks) for (const fork of this.forks.values()) fork.forgetAck(seq);
   }
