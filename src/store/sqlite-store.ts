@@ -156,6 +156,11 @@ export class SqliteCallStore implements CallStore {
   private lastCommitAt = -Infinity;
   /** Records whose row is not in the file yet, or whose request fields changed: the full upsert. */
   private readonly fullWrite = new WeakSet<CallRecord>();
+  /**
+   * The state each cached record's row holds. An UPDATE that names `state` rewrites the
+   * calls_by_state index entry even when the value is the same; most batches change only times.
+   */
+  private readonly writtenState = new WeakMap<CallRecord, string>();
 
   constructor(private readonly opts: SqliteStoreOptions) {
     this.batchMs = opts.batchMs ?? 50;
@@ -440,9 +445,13 @@ export class SqliteCallStore implements CallStore {
       if (this.fullWrite.has(record)) {
         this.stmts.upsertCall.run(callRowValues(record));
         this.fullWrite.delete(record);
+      } else if (this.writtenState.get(record) === record.state) {
+        this.stmts.updateCallKeepState.run(mutableRowValues(record, false));
       } else {
-        this.stmts.updateCall.run(mutableRowValues(record));
+        this.stmts.updateCall.run(mutableRowValues(record, true));
       }
+      // A rollback drops the cached records (flush): a record reloaded from its row starts afresh.
+      this.writtenState.set(record, record.state);
     }
     return touched;
   }
@@ -533,6 +542,9 @@ export class SqliteCallStore implements CallStore {
       updateCall: db.prepare<unknown[], unknown>(
         `UPDATE calls SET ${MUTABLE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
       ),
+      updateCallKeepState: db.prepare<unknown[], unknown>(
+        `UPDATE calls SET ${MUTABLE_COLUMNS.filter((c) => c !== 'state').map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+      ),
       insertEvent: db.prepare<[string, number, string], unknown>(
         'INSERT OR REPLACE INTO events (call_id, seq, json) VALUES (?, ?, ?)',
       ),
@@ -598,16 +610,18 @@ function callRowValues(r: CallRecord): unknown[] {
   ];
 }
 
-/** The values of MUTABLE_COLUMNS, in order, then the id (`updateCall`). */
-function mutableRowValues(r: CallRecord): unknown[] {
-  return [
-    r.state, r.initiator, r.destination,
+/** The values of MUTABLE_COLUMNS (without `state` unless `withState`), in order, then the id. */
+function mutableRowValues(r: CallRecord, withState: boolean): unknown[] {
+  const values = [
+    r.initiator, r.destination,
     r.legs.initiator.ringingAt ?? null, r.legs.initiator.answeredAt ?? null, r.legs.initiator.endedAt ?? null,
     r.legs.destination.ringingAt ?? null, r.legs.destination.answeredAt ?? null, r.legs.destination.endedAt ?? null,
     r.fallbackAt ?? null, r.endedAt ?? null, r.finalCode ?? null, r.finalText ?? null, r.reason ?? null,
     r.transfers.length === 0 ? '[]' : JSON.stringify(r.transfers),
     r.id,
   ];
+  if (withState) values.unshift(r.state);
+  return values;
 }
 
 /** Opaque to clients: base64url of `<createdAt>.<id>`. */

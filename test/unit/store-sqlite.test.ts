@@ -349,3 +349,25 @@ test('a live call dropped from the memory cache reloads from its rows and goes o
   assert.deepEqual(r.transfers.map((x) => [x.target, x.outcome, x.code]), [['sip:m1@x', 'failed', 486]]);
   assert.deepEqual(r.events.map((e) => e.seq), [1, 2, 3, 4]);
 });
+
+test('batches that change only times keep the stored state; a later state change is written (the state-keeping UPDATE)', (t) => {
+  const f = open(t);
+  const stateOf = () => (f.peek('SELECT state, initiator_ringing_at AS r, initiator_answered_at AS a FROM calls WHERE id = ?', 'kept')[0] as { state: string; r: number | null; a: number | null });
+  f.store.recordStart(request('kept'), T0);
+  f.store.append(ev('kept', 1, 'initiated'));
+  f.store.flush();
+  assert.deepEqual(stateOf(), { state: 'in-progress', r: null, a: null });
+  f.store.append(ev('kept', 2, 'ringing', 'initiator'));
+  f.store.flush();
+  assert.deepEqual(stateOf(), { state: 'in-progress', r: T0 + 2000, a: null }, 'a time written, the state unchanged');
+  f.store.append(ev('kept', 3, 'answered', 'initiator'));
+  f.store.flush();
+  assert.deepEqual(stateOf(), { state: 'in-progress', r: T0 + 2000, a: T0 + 3000 });
+  f.store.appendDurable(ev('kept', 4, 'connected', 'destination'));
+  assert.equal(stateOf().state, 'connected', 'a new state reaches the row');
+  f.store.append(ev('kept', 5, 'completed', undefined, 200, { reason: 'referred' }));
+  f.store.flush();
+  assert.equal(stateOf().state, 'completed');
+  assert.equal(f.peek("SELECT count(*) AS n FROM calls WHERE state = 'completed'").length, 1);
+  assert.deepEqual(f.peek("SELECT id FROM calls INDEXED BY calls_by_state WHERE state = 'completed'"), [{ id: 'kept' }], 'the state index agrees');
+});
