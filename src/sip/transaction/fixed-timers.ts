@@ -13,11 +13,14 @@ export interface FixedTimerOwner {
 }
 
 export class FixedTimerQueue {
-  /** Slots of three: owner (undefined once cancelled or fired), timer name, deadline. */
-  private slots: unknown[] = [];
-  /** Index (in slots) of the oldest slot still in the array. */
+  /** Slot i: owners[i] (undefined once cancelled or fired), names[i], dues[i]. */
+  private owners: (FixedTimerOwner | undefined)[] = [];
+  private names: string[] = [];
+  /** Deadlines apart, in an array of numbers only: V8 keeps them unboxed (epoch ms are not Smis). */
+  private dues: number[] = [];
+  /** The oldest slot still in the arrays. */
   private head = 0;
-  /** The sequence number of slots[0] (a handle stays valid when the array is trimmed). */
+  /** The sequence number of slot 0 (a handle stays valid when the arrays are trimmed). */
   private base = 0;
   private live = 0;
   private timer: TimerHandle | undefined = undefined;
@@ -34,9 +37,11 @@ export class FixedTimerQueue {
 
   /** Arms `name` for `owner`; the returned handle cancels it. */
   add(owner: FixedTimerOwner, name: string): number {
-    const handle = this.base + this.slots.length;
+    const handle = this.base + this.owners.length;
     const due = this.timers.now() + this.ms;
-    this.slots.push(owner, name, due);
+    this.owners.push(owner);
+    this.names.push(name);
+    this.dues.push(due);
     this.live++;
     if (this.timer === undefined) this.arm(due);
     return handle;
@@ -44,8 +49,8 @@ export class FixedTimerQueue {
 
   cancel(handle: number): void {
     const i = handle - this.base;
-    if (i < this.head || i >= this.slots.length || this.slots[i] === undefined) return;
-    this.slots[i] = undefined;
+    if (i < this.head || i >= this.owners.length || this.owners[i] === undefined) return;
+    this.owners[i] = undefined;
     if (--this.live === 0) this.reset();
   }
 
@@ -58,19 +63,19 @@ export class FixedTimerQueue {
   private fire(): void {
     this.timer = undefined;
     const now = this.timers.now();
-    // `this.slots` is read anew each turn: an owner's reaction may cancel (even reset) or add.
-    while (this.head < this.slots.length) {
-      const owner = this.slots[this.head] as FixedTimerOwner | undefined;
+    // The arrays are read anew each turn: an owner's reaction may cancel (even reset) or add.
+    while (this.head < this.owners.length) {
+      const owner = this.owners[this.head];
       if (owner === undefined) {
-        this.head += 3; // cancelled
+        this.head++; // cancelled
         continue;
       }
-      const due = this.slots[this.head + 2] as number;
+      const due = this.dues[this.head]!;
       // A deadline further away than the queue's length means the clock went back: it is due.
       if (due > now && due - now <= this.ms) break;
-      const name = this.slots[this.head + 1] as string;
-      this.slots[this.head] = undefined;
-      this.head += 3;
+      const name = this.names[this.head]!;
+      this.owners[this.head] = undefined;
+      this.head++;
       this.live--;
       try {
         owner.fixedTimerFired(name);
@@ -83,13 +88,15 @@ export class FixedTimerQueue {
       return;
     }
     this.trim();
-    if (this.timer === undefined) this.arm(this.slots[this.head + 2] as number);
+    if (this.timer === undefined) this.arm(this.dues[this.head]!);
   }
 
-  /** Drops the slots before the head once they are the larger part of the array. */
+  /** Drops the slots before the head once they are the larger part of the arrays. */
   private trim(): void {
-    if (this.head < 3072 || this.head * 2 < this.slots.length) return;
-    this.slots = this.slots.slice(this.head);
+    if (this.head < 1024 || this.head * 2 < this.owners.length) return;
+    this.owners = this.owners.slice(this.head);
+    this.names = this.names.slice(this.head);
+    this.dues = this.dues.slice(this.head);
     this.base += this.head;
     this.head = 0;
   }
@@ -99,8 +106,10 @@ export class FixedTimerQueue {
       this.timers.clearTimeout(this.timer);
       this.timer = undefined;
     }
-    this.base += this.slots.length;
-    this.slots = [];
+    this.base += this.owners.length;
+    this.owners = [];
+    this.names = [];
+    this.dues = [];
     this.head = 0;
   }
 }

@@ -30,13 +30,17 @@ export abstract class Transaction implements FixedTimerOwner {
   /** Not UDP: nothing is retransmitted and the wait timers D, I, J, K are zero. */
   readonly reliable: boolean;
   protected readonly ctx: TransactionContext;
-  /**
-   * Armed timers as [name, handle, queue, name, handle, queue, …] in the order they were armed
-   * (queue: the FixedTimerQueue of a fixed-length timer, else undefined for a host timer): a
-   * transaction has one to three at a time, and thousands wait in Completed/Accepted states, so
-   * a small array rather than a Map per transaction (less memory, less GC).
-   */
-  private armed: unknown[] | undefined = undefined;
+  // Armed timers, in the order they were armed: two inline slots (name, handle, queue — the
+  // FixedTimerQueue of a fixed-length timer, else undefined for a host timer). No state machine
+  // arms more than two at once (A+B, E+F, G+H); `more` would take a third. Fields rather than
+  // an array: tens of thousands of transactions wait under load, each with one timer.
+  private n0: TimerName | undefined = undefined;
+  private h0: unknown = undefined;
+  private q0: FixedTimerQueue | undefined = undefined;
+  private n1: TimerName | undefined = undefined;
+  private h1: unknown = undefined;
+  private q1: FixedTimerQueue | undefined = undefined;
+  private more: unknown[] | undefined = undefined;
   private ended = false;
   /** The method of the request that created the transaction. */
   readonly method: string;
@@ -84,8 +88,10 @@ export abstract class Transaction implements FixedTimerOwner {
   /** Names of the timers currently armed (for tests and debugging). */
   get armedTimers(): TimerName[] {
     const names: TimerName[] = [];
-    const armed = this.armed;
-    if (armed) for (let i = 0; i < armed.length; i += 3) names.push(armed[i] as TimerName);
+    if (this.n0 !== undefined) names.push(this.n0);
+    if (this.n1 !== undefined) names.push(this.n1);
+    const more = this.more;
+    if (more) for (let i = 0; i < more.length; i += 3) names.push(more[i] as TimerName);
     return names;
   }
 
@@ -148,54 +154,82 @@ export abstract class Transaction implements FixedTimerOwner {
   }
 
   protected stopTimer(name: TimerName): void {
-    const armed = this.armed;
-    if (!armed) return;
-    for (let i = 0; i < armed.length; i += 3) {
-      if (armed[i] === name) {
-        const handle = armed[i + 1];
-        const queue = armed[i + 2] as FixedTimerQueue | undefined;
-        this.unarm(i);
-        if (queue) queue.cancel(handle as number);
-        else this.ctx.timers.clearTimeout(handle);
-        return;
-      }
+    const k = this.slotOf(name);
+    if (k < 0) return;
+    let handle: unknown;
+    let queue: FixedTimerQueue | undefined;
+    if (k === 0) {
+      handle = this.h0;
+      queue = this.q0;
+    } else if (k === 1) {
+      handle = this.h1;
+      queue = this.q1;
+    } else {
+      handle = this.more![3 * (k - 2) + 1];
+      queue = this.more![3 * (k - 2) + 2] as FixedTimerQueue | undefined;
     }
+    this.removeSlot(k);
+    if (queue) queue.cancel(handle as number);
+    else this.ctx.timers.clearTimeout(handle);
   }
 
   private arm(name: TimerName, handle: unknown, queue: FixedTimerQueue | undefined): void {
-    // A literal of three has room for exactly one timer: most waiting transactions hold one.
-    if (this.armed === undefined) this.armed = [name, handle, queue];
-    else this.armed.push(name, handle, queue);
-  }
-
-  /** Removes entry `i` from `armed`; an emptied array is dropped (it has grown past one timer). */
-  private unarm(i: number): void {
-    const armed = this.armed!;
-    if (armed.length === 3) this.armed = undefined;
-    else armed.splice(i, 3);
-  }
-
-  /** Removes a timer that fired from `armed`. */
-  private forget(name: TimerName): void {
-    const armed = this.armed;
-    if (!armed) return;
-    for (let i = 0; i < armed.length; i += 3) {
-      if (armed[i] === name) {
-        this.unarm(i);
-        return;
-      }
+    if (this.n0 === undefined) {
+      this.n0 = name;
+      this.h0 = handle;
+      this.q0 = queue;
+    } else if (this.n1 === undefined) {
+      this.n1 = name;
+      this.h1 = handle;
+      this.q1 = queue;
+    } else {
+      (this.more ??= []).push(name, handle, queue);
     }
+  }
+
+  /** 0 or 1 for the inline slots, 2 + i for the i-th in `more`, -1 when not armed. */
+  private slotOf(name: TimerName): number {
+    if (this.n0 === name) return 0;
+    if (this.n1 === name) return 1;
+    const more = this.more;
+    if (more) for (let i = 0; i < more.length; i += 3) if (more[i] === name) return 2 + i / 3;
+    return -1;
+  }
+
+  /** Removes slot `k`, keeping the order: the later ones move up. */
+  private removeSlot(k: number): void {
+    if (k >= 2) {
+      this.more!.splice(3 * (k - 2), 3);
+      if (this.more!.length === 0) this.more = undefined;
+      return;
+    }
+    if (k === 0) {
+      this.n0 = this.n1;
+      this.h0 = this.h1;
+      this.q0 = this.q1;
+    }
+    const more = this.more;
+    if (more) {
+      this.n1 = more[0] as TimerName;
+      this.h1 = more[1];
+      this.q1 = more[2] as FixedTimerQueue | undefined;
+      more.splice(0, 3);
+      if (more.length === 0) this.more = undefined;
+    } else {
+      this.n1 = undefined;
+      this.h1 = undefined;
+      this.q1 = undefined;
+    }
+  }
+
+  /** Removes a timer that fired from the slots. */
+  private forget(name: TimerName): void {
+    const k = this.slotOf(name);
+    if (k >= 0) this.removeSlot(k);
   }
 
   private stopAllTimers(): void {
-    const armed = this.armed;
-    if (!armed) return;
-    this.armed = undefined;
-    for (let i = 0; i < armed.length; i += 3) {
-      const queue = armed[i + 2] as FixedTimerQueue | undefined;
-      if (queue) queue.cancel(armed[i + 1] as number);
-      else this.ctx.timers.clearTimeout(armed[i + 1]);
-    }
+    while (this.n0 !== undefined) this.stopTimer(this.n0);
   }
 
   // ── sending ────────────────────────────────────────────────────────────────────

@@ -71,6 +71,23 @@ export class UdpListener {
     return this.closing;
   }
 
+  /**
+   * The normalised address as one shared string per peer: Node makes a new string for every
+   * datagram, and a server transaction keeps its peer's address in its response destination for
+   * 64*T1 — one copy per peer rather than one per transaction. Bounded; cleared when full.
+   */
+  private peerAddress(raw: string): string {
+    let address = this.peers.get(raw);
+    if (address === undefined) {
+      if (this.peers.size >= PEER_ADDRESS_CACHE) this.peers.clear();
+      address = normaliseAddress(raw);
+      this.peers.set(raw, address);
+    }
+    return address;
+  }
+
+  private readonly peers = new Map<string, string>();
+
   private onDatagram(msg: Buffer, rinfo: RemoteInfo): void {
     const { stats } = this.hooks;
     try {
@@ -81,7 +98,7 @@ export class UdpListener {
         stats.pingsIn++;
         return;
       }
-      const remote = { address: normaliseAddress(rinfo.address), port: rinfo.port };
+      const remote = { address: this.peerAddress(rinfo.address), port: rinfo.port };
       if (msg.length > this.hooks.maxMessageSize) {
         stats.dropped['datagram-too-large'] = (stats.dropped['datagram-too-large'] ?? 0) + 1;
         this.hooks.report(
@@ -98,6 +115,9 @@ export class UdpListener {
     }
   }
 }
+
+/** Peers whose address string is shared (see peerAddress). */
+const PEER_ADDRESS_CACHE = 4096;
 
 function safe(fn: () => void): void {
   try {
