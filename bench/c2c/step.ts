@@ -170,7 +170,8 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       const ini = initiatorReports[n % initiatorReports.length]!;
       const dst = destReport.get(expect.role)!;
       const inviteAt = ini.inviteAt.get(`i${n}`);
-      if (inviteAt !== undefined) inviteLatency.push(inviteAt - r.sentAt);
+      // A SIPp log line without its time fields reads as NaN: left out rather than poisoning max.
+      if (inviteAt !== undefined && Number.isFinite(inviteAt)) inviteLatency.push(inviteAt - r.sentAt);
       let cause: string | undefined;
       if (r.error !== undefined) cause = `request error: ${r.error.slice(0, 80)}`;
       else if (r.finalAt === undefined) cause = 'no final event (lost)';

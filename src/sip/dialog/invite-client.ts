@@ -49,7 +49,7 @@ export class InviteClient implements ClientTransactionUser {
   constructor(
     private readonly host: DialogHost,
     readonly request: SipRequest,
-    private readonly handler: InviteClientHandler,
+    private handler: InviteClientHandler,
     private readonly localContact: string,
   ) {
     this.seq = request.cseq.seq;
@@ -91,7 +91,7 @@ export class InviteClient implements ClientTransactionUser {
       if (this.state === 'answered' || this.state === 'failed' || this.state === 'cancelled') return;
       tx.terminate();
       this.state = 'cancelled';
-      this.call(() => this.handler.onFailure(487));
+      this.reportFailure(487);
     }, 64 * this.host.t1);
   }
 
@@ -134,7 +134,7 @@ export class InviteClient implements ClientTransactionUser {
     }
     if (this.state === 'answered') return;
     this.state = this.cancelled ? 'cancelled' : 'failed';
-    this.call(() => this.handler.onFailure(res.status, res));
+    this.reportFailure(res.status, res);
   }
 
   private on2xx(res: SipResponse): void {
@@ -156,7 +156,11 @@ export class InviteClient implements ClientTransactionUser {
       };
       this.state = 'answered';
       this.seenProvisional = undefined; // provisionals are not reported once answered
-      this.call(() => this.handler.onAnswer(res, session, seq));
+      const handler = this.handler;
+      // Answered: only a fork's 2xx can still reach the application. The transaction keeps this
+      // client for 64*T1 (Timer M); it must not keep the application's call with it.
+      if (!handler.onFork) this.handler = SETTLED;
+      this.call(() => handler.onAnswer(res, session, seq));
       return;
     }
     // §13.2.2.4: every 2xx gets its ACK; a UAC that wants one session ends the others with BYE.
@@ -191,7 +195,14 @@ export class InviteClient implements ClientTransactionUser {
     this.clearCancelTimer();
     if (this.state === 'answered' || this.state === 'failed' || this.state === 'cancelled') return;
     this.state = 'failed';
-    this.call(() => this.handler.onFailure(status));
+    this.reportFailure(status);
+  }
+
+  /** The one failure report; then the handler is let go (nothing more reaches it). */
+  private reportFailure(status: number, res?: SipResponse): void {
+    const handler = this.handler;
+    this.handler = SETTLED;
+    this.call(() => handler.onFailure(status, res));
   }
 
   private call(fn: () => void): void {
@@ -202,3 +213,7 @@ export class InviteClient implements ClientTransactionUser {
     }
   }
 }
+
+const ignore = (): void => {};
+/** What a client answers to once its application handler has had its final report. */
+const SETTLED: InviteClientHandler = { onAnswer: ignore, onFailure: ignore };

@@ -549,7 +549,7 @@ export class SipStack implements DialogHost {
         },
         onTimeout: () => this.retry(req, more, user),
         onTransportError: () => this.retry(req, more, user),
-        onTerminated: (tx) => user.onTerminated?.(tx),
+        onTerminated: forwardTerminated(user),
       };
       this.transactions.sendRequest(req, dest, failover);
     }, (err) => user.onTransportError(err, undefined as unknown as ClientTransaction));
@@ -574,7 +574,7 @@ export class SipStack implements DialogHost {
       },
       onTimeout: (tx) => user.onTimeout(tx),
       onTransportError: (err, tx) => user.onTransportError(err, tx),
-      onTerminated: (tx) => user.onTerminated?.(tx),
+      onTerminated: forwardTerminated(user),
     };
     return wrapped;
   }
@@ -621,7 +621,7 @@ export class SipStack implements DialogHost {
       onResponse: (res, tx) => (res.status === 503 ? this.retry(req, rest, user) : user.onResponse(res, tx)),
       onTimeout: () => this.retry(req, rest, user),
       onTransportError: () => this.retry(req, rest, user),
-      onTerminated: (tx) => user.onTerminated?.(tx),
+      onTerminated: forwardTerminated(user),
     };
     this.transactions.sendRequest(req, next, u);
   }
@@ -770,3 +770,13 @@ function sanitizeReason(reason: string): string {
 }
 
 export { BRANCH_COOKIE, parseUri };
+
+/**
+ * A wrapper's onTerminated: present only when the wrapped user has one. A client transaction
+ * lets go of a user without onTerminated when it completes (Timer K): a wrapper that always
+ * had one kept the application's objects for the rest of the wait.
+ */
+function forwardTerminated(user: ClientTransactionUser): ClientTransactionUser['onTerminated'] {
+  const done = user.onTerminated;
+  return done === undefined ? undefined : (tx) => done.call(user, tx);
+}
