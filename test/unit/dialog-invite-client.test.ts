@@ -5,6 +5,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createResponse, type SipResponse } from '../../src/sip/message/index.js';
 import { InviteClient, type InviteClientHandler } from '../../src/sip/dialog/invite-client.js';
 import { InviteServer } from '../../src/sip/dialog/invite-server.js';
@@ -293,4 +295,40 @@ test('InviteServer: a CANCEL after the 2xx changes nothing', () => {
   assert.deepEqual(s.tx.responses.map((r) => r.status), [200]);
   const res = createResponse(s.invite, 200);
   assert.equal(res.status, 200);
+});
+
+test('waiting out Timer M, the client keeps neither the application handler nor an ended session — and still re-ACKs a 2xx copy', async () => {
+  // The INVITE transaction keeps its client for 64*T1 after the 2xx: what the client keeps then
+  // is held per call under load (issue 6). Weak references and a forced collection tell.
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  const host = new FakeDialogHost();
+  let handlerRef: WeakRef<object> | undefined;
+  let sessionRef: WeakRef<object> | undefined;
+  const client = ((): InviteClient => {
+    const handler: InviteClientHandler = {
+      onAnswer: (_res, session, seq) => {
+        session.ack(seq);
+        sessionRef = new WeakRef(session);
+      },
+      onFailure: () => {},
+    };
+    handlerRef = new WeakRef(handler);
+    const c = new InviteClient(host, outgoingInvite(1), handler, OUR_CONTACT);
+    c.start();
+    host.reply(host.last('INVITE'), 200, { toTag: 'x', headers: contact });
+    c.session!.bye();
+    return c;
+  })();
+  const invite = host.requests[0]!;
+  host.requests.length = 1; // the fake host's record of the BYE (and its callbacks) goes
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(handlerRef!.deref(), undefined, 'the application handler is collected');
+  assert.equal(sessionRef!.deref(), undefined, 'the ended session (and its dialog) is collected');
+  assert.equal(client.state, 'answered');
+  assert.equal(client.session, undefined);
+  const acks = host.acks.length;
+  host.reply(invite, 200, { toTag: 'x', headers: contact });
+  assert.equal(host.acks.length, acks + 1, 'a retransmitted 2xx still gets its ACK (§13.2.2.4)');
 });

@@ -382,3 +382,39 @@ describe('non-INVITE client transaction over TCP', () => {
     assert.deepEqual(user.kinds(), ['transport-error', 'terminated']);
   });
 });
+
+describe('what a client transaction keeps in its wait state', () => {
+  it('non-INVITE Completed (Timer K): the request and a TU without onTerminated are let go; response copies still absorbed', () => {
+    const h = harness();
+    const plain = { responses: 0, onResponse() { this.responses++; }, onTimeout() {}, onTransportError() {} };
+    const tx = h.layer.sendRequest(request({ method: 'BYE' }), UDP, plain);
+    const sent = h.wire.requests('BYE')[0]!;
+    h.layer.receiveResponse(response(sent, 200));
+    assert.equal(tx.state, 'Completed');
+    assert.equal(tx.holdsRequest, false);
+    assert.equal(tx.method, 'BYE', 'the method stays readable');
+    assert.throws(() => tx.request, /let go/);
+    assert.notEqual(tx.user, plain, 'the TU is let go');
+    h.layer.receiveResponse(response(sent, 200)); // a retransmitted 200: absorbed, not passed up
+    assert.equal(plain.responses, 1);
+    assert.deepEqual(tx.armedTimers, ['K']);
+    h.at(5000);
+    assert.equal(tx.state, 'Terminated');
+    assert.equal(h.timers.armed, 0);
+  });
+
+  it('a TU with onTerminated is kept to hear it; an INVITE in Accepted keeps its request (forks are built from it)', () => {
+    const h = harness();
+    const user = new RecordingClientUser();
+    const bye = h.layer.sendRequest(request({ method: 'BYE' }), UDP, user);
+    h.layer.receiveResponse(response(h.wire.requests('BYE')[0]!, 200));
+    assert.equal(bye.user, user);
+    const invite = h.layer.sendRequest(request(), UDP, new RecordingClientUser());
+    h.layer.receiveResponse(response(h.wire.requests('INVITE')[0]!, 200));
+    assert.equal(invite.state, 'Accepted');
+    assert.equal(invite.holdsRequest, true);
+    assert.equal(invite.request.method, 'INVITE');
+    h.at(5000);
+    assert.deepEqual(user.kinds(), ['response 200', 'terminated']);
+  });
+});

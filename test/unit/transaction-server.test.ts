@@ -319,3 +319,37 @@ describe('non-INVITE server transaction over TCP', () => {
     assert.deepEqual(user.kinds(), ['terminated', 'transport-error']);
   });
 });
+
+describe('what a server transaction keeps in its wait state', () => {
+  it('non-INVITE Completed (Timer J) and INVITE Accepted (Timer L) let the request go; the last response is re-sent as bytes', () => {
+    const h = harness();
+    const req = request({ method: 'BYE' });
+    const { tx } = newTx(h, req);
+    tx.respond(response(req, 200));
+    assert.equal(tx.state, 'Completed');
+    assert.equal(tx.holdsRequest, false);
+    assert.equal(tx.method, 'BYE');
+    const before = h.wire.sent.length;
+    h.layer.receiveRequest(again(req), UDP);
+    assert.equal(h.wire.sent.length, before + 1, 'the retransmitted BYE gets the 200 again');
+    assert.equal(statusOf(h.wire.sent.at(-1)!.message), 200);
+
+    const invite = request();
+    const accepted = newTx(h, invite).tx;
+    accepted.respond(response(invite, 200, 'uas-tag'));
+    assert.equal(accepted.state, 'Accepted');
+    assert.equal(accepted.holdsRequest, false);
+    h.at(32_000);
+    assert.equal(h.layer.size, 0);
+    assert.equal(h.timers.armed, 0);
+  });
+
+  it('an RFC 2543 INVITE (no z9hG4bK branch) keeps its request: its ACK is matched by the request fields', () => {
+    const h = harness();
+    const invite = request({ branch: 'old-style-1' });
+    const { tx } = newTx(h, invite);
+    tx.respond(response(invite, 486, 'uas-tag'));
+    assert.equal(tx.state, 'Completed');
+    assert.equal(tx.holdsRequest, true);
+  });
+});
