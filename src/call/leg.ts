@@ -76,12 +76,7 @@ export class OutgoingLeg {
         }
         this.state = 'answered';
         this.session = session;
-        session.handler.onTerminated = (reason) => {
-          if (this.state === 'answered') {
-            this.state = 'ended';
-            this.handler.onEnded(reason);
-          }
-        };
+        this.watchEnd(session);
         this.handler.onAnswered(res, session, seq);
       },
       onFailure: (status, res) => {
@@ -91,6 +86,20 @@ export class OutgoingLeg {
         this.fail(this.cancelCode ?? status, res);
       },
     });
+  }
+
+  /**
+   * The session's end ends the leg. Made here, not in start()'s callbacks: closures of one
+   * function share a context in V8, and a hook made there kept the INVITE and its 2xx alive for
+   * the whole call (issue 6: memory per held call).
+   */
+  private watchEnd(session: InviteSession): void {
+    session.handler.onTerminated = (reason) => {
+      if (this.state === 'answered') {
+        this.state = 'ended';
+        this.handler.onEnded(reason);
+      }
+    };
   }
 
   /** CANCEL a leg that has not answered; the failure is reported with `code` (487 by default). */

@@ -360,10 +360,7 @@ export class CallSession {
           { session: initiator, leg: 'initiator', uri: this.request.initiator },
           { session, leg: 'destination', uri: this.request.destination },
         );
-        this.maxTimer = this.ctx.timers.setTimeout(() => {
-          this.maxTimer = undefined;
-          this.endAll('max-duration');
-        }, this.request.options.maxDurationMs);
+        this.armMaxDuration();
       },
       onFailure: (code) => {
         session.ack(seq, { body: holdAnswer(offer, this.ctx.ownAddress), contentType: 'application/sdp' });
@@ -372,6 +369,18 @@ export class CallSession {
         this.endAll();
       },
     });
+  }
+
+  /**
+   * MaxCallDuration for an anchored call. Its own method: a timer callback made inside
+   * destinationAnswered would share that function's closure context and keep the 2xx and the
+   * offer alive for the whole call (V8 closures of one function share one context).
+   */
+  private armMaxDuration(): void {
+    this.maxTimer = this.ctx.timers.setTimeout(() => {
+      this.maxTimer = undefined;
+      this.endAll('max-duration');
+    }, this.request.options.maxDurationMs);
   }
 
   /**

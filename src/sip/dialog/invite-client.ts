@@ -151,9 +151,7 @@ export class InviteClient implements ClientTransactionUser {
     const seq = this.seq;
     if (this.first === undefined) {
       this.first = session;
-      session.onEnd = () => {
-        if (this.first === session) this.first = session.toEnded();
-      };
+      this.watchEnd(session, undefined);
       this.state = 'answered';
       this.seenProvisional = undefined; // provisionals are not reported once answered
       const handler = this.handler;
@@ -166,9 +164,7 @@ export class InviteClient implements ClientTransactionUser {
     // §13.2.2.4: every 2xx gets its ACK; a UAC that wants one session ends the others with BYE.
     const forks = (this.forks ??= new Map());
     forks.set(tag, session);
-    session.onEnd = () => {
-      if (forks.get(tag) === session) forks.set(tag, session.toEnded());
-    };
+    this.watchEnd(session, tag);
     session.ack(seq);
     // Fix: the ended fork stays in `forks` (it used to be deleted on termination) so that a
     // retransmission of its 2xx is re-ACKed by it (§13.2.2.4), not taken for a new fork and BYEd again.
@@ -185,6 +181,25 @@ export class InviteClient implements ClientTransactionUser {
     const seq = this.seq;
     this.first?.forgetAck(seq);
     if (this.forks) for (const fork of this.forks.values()) fork.forgetAck(seq);
+    // No 2xx can come any more: a held session must not keep this client (its INVITE, its
+    // transaction) through its hook for the rest of the call.
+    if (this.first instanceof InviteSession) this.first.onEnd = undefined;
+    if (this.forks) for (const fork of this.forks.values()) if (fork instanceof InviteSession) fork.onEnd = undefined;
+  }
+
+  /**
+   * When `session` ends, keep only what a 2xx copy still needs (EndedSession). A method of its
+   * own, not a closure in on2xx: V8 gives closures of one function a shared context, and a hook
+   * made there kept that function's 2xx response alive for the whole call.
+   */
+  private watchEnd(session: InviteSession, forkTag: string | undefined): void {
+    session.onEnd = () => {
+      if (forkTag === undefined) {
+        if (this.first === session) this.first = session.toEnded();
+      } else if (this.forks?.get(forkTag) === session) {
+        this.forks.set(forkTag, session.toEnded());
+      }
+    };
   }
 
   onTransportError(): void {
