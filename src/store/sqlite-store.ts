@@ -36,7 +36,11 @@ export interface SqliteStoreOptions {
   batchSize?: number;
   /** While writes fail, at most this many operations stay queued; older ones are dropped (and reported). */
   maxQueued?: number;
-  /** Live-call records kept in memory; beyond, the oldest are dropped (they reload from the rows). */
+  /**
+   * Live-call records kept in memory; beyond, the oldest are dropped (they reload from the rows
+   * at their next event). Default 10,000: the oldest live calls are held ones with no event for
+   * a long time, and 100,000 held calls must not keep 100,000 records (issue 6).
+   */
   maxCached?: number;
   /** How long a write waits for another connection's lock before failing (SQLITE_BUSY). */
   busyTimeoutMs?: number;
@@ -166,7 +170,7 @@ export class SqliteCallStore implements CallStore {
     this.batchMs = opts.batchMs ?? 50;
     this.batchSize = opts.batchSize ?? 500;
     this.maxQueued = opts.maxQueued ?? 100_000;
-    this.maxCached = opts.maxCached ?? 100_000;
+    this.maxCached = opts.maxCached ?? 10_000;
     this.groupSpacingMs = Math.max(0, opts.groupCommitSpacingMs ?? 5);
   }
 

@@ -6,7 +6,7 @@
 import {
   type NameAddr, parseNameAddr, SipParseError, SipRequest, type SipResponse, type Header, canonicalName, headerKey,
 } from '../message/index.js';
-import { detachString } from '../message/detach.js';
+import { detachRepeated, detachString } from '../message/detach.js';
 
 export type DialogState = 'early' | 'confirmed' | 'terminated';
 
@@ -30,6 +30,9 @@ export interface DialogInit {
   state: DialogState;
   isUac: boolean;
 }
+
+/** The route set of every dialog without Record-Route (most): one shared empty array, never mutated. */
+const NO_ROUTES = Object.freeze([]) as unknown as string[];
 
 export class Dialog {
   readonly callId: string;
@@ -57,14 +60,14 @@ export class Dialog {
     this.remoteTag = detachString(init.remoteTag);
     this.key = detachString(dialogKey(this.callId, this.localTag, this.remoteTag));
     this.isUac = init.isUac;
-    this.localUri = detachString(init.localUri);
-    this.remoteUri = detachString(init.remoteUri);
+    this.localUri = detachRepeated(init.localUri);
+    this.remoteUri = detachRepeated(init.remoteUri);
     this.localSeq = init.localSeq;
     this.remoteSeq = init.remoteSeq;
     this.remoteTarget = detachString(init.remoteTarget);
-    this.routeSet = init.routeSet.map(detachString);
+    this.routeSet = init.routeSet.length === 0 ? NO_ROUTES : init.routeSet.map(detachRepeated);
     this.secure = init.secure;
-    this.localContact = detachString(init.localContact);
+    this.localContact = detachRepeated(init.localContact);
     this.state = init.state;
   }
 

@@ -50,3 +50,22 @@ export function detachForWait(b: Buffer): Buffer {
   waitSlabUsed = (start + length + 7) & ~7;
   return waitSlab.subarray(start, start + length);
 }
+
+/** detachRepeated's cache: values seen often (our Contact, our URI, the peers' URIs). */
+const repeated = new Map<string, string>();
+const REPEATED_MAX = 1024;
+
+/**
+ * detachString for values that repeat across dialogs (our Contact, a PBX's URI, route sets):
+ * one detached copy shared by every dialog that holds the same text, instead of a copy each
+ * (two string objects per field per dialog of a held call). Bounded; cleared when full.
+ */
+export function detachRepeated(s: string): string {
+  let kept = repeated.get(s);
+  if (kept === undefined) {
+    if (repeated.size >= REPEATED_MAX) repeated.clear();
+    kept = detachString(s);
+    repeated.set(kept, kept);
+  }
+  return kept;
+}
