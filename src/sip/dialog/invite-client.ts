@@ -40,11 +40,8 @@ export class InviteClient implements ClientTransactionUser {
   private forks: Map<string, InviteSession | EndedSession> | undefined;
   private tx: ClientTransaction | undefined;
   private cancelTimer: TimerHandle | undefined;
-  /**
-   * Provisionals already reported: a retransmitted 180 (same status and To tag) is not news.
-   * The first is kept as a string; a Set only when a second kind comes (forking, 183 after 180).
-   */
-  private seenProvisional: string | Set<string> | undefined;
+  /** Provisionals already reported: a retransmitted 180 (same status and To tag) is not news. */
+  private seenProvisional: Set<string> | undefined;
 
   constructor(
     private readonly host: DialogHost,
@@ -114,15 +111,9 @@ export class InviteClient implements ClientTransactionUser {
       }
       if (res.status === 100 || this.state === 'answered') return;
       const key = `${res.status}/${res.to.tag ?? ''}`;
-      const seen = this.seenProvisional;
-      if (seen === undefined) this.seenProvisional = key;
-      else if (typeof seen === 'string') {
-        if (seen === key) return;
-        this.seenProvisional = new Set([seen, key]);
-      } else {
-        if (seen.has(key)) return;
-        seen.add(key);
-      }
+      const seen = (this.seenProvisional ??= new Set());
+      if (seen.has(key)) return;
+      seen.add(key);
       this.state = 'proceeding';
       this.call(() => this.handler.onProgress?.(res));
       return;

@@ -8,7 +8,7 @@ export abstract class ClientTransaction extends Transaction {
   readonly dest: Destination;
   /** Replaced by a no-op user in the non-INVITE Completed state when it has no onTerminated. */
   user: ClientTransactionUser;
-  abstract state: ClientState;
+  abstract override state: ClientState;
 
   protected constructor(
     id: string,
@@ -21,10 +21,6 @@ export abstract class ClientTransaction extends Transaction {
     super(id, isInvite, isReliable(dest), request, ctx);
     this.dest = dest;
     this.user = user;
-  }
-
-  protected get stateName(): string {
-    return this.state;
   }
 
   /** Sends the request and arms the first timers. Called once, by the layer, after registering. */

@@ -14,15 +14,11 @@ export abstract class ServerTransaction extends Transaction {
   user: ServerTransactionUser | undefined;
   /** The most recent response passed to the transport: re-sent for request retransmissions. */
   lastResponse: SipResponse | undefined;
-  abstract state: ServerState;
+  abstract override state: ServerState;
 
   protected constructor(id: string, isInvite: boolean, request: SipRequest, responseDest: Destination, ctx: TransactionContext) {
     super(id, isInvite, isReliable(responseDest), request, ctx);
     this.responseDest = responseDest;
-  }
-
-  protected get stateName(): string {
-    return this.state;
   }
 
   /** Called once by the layer after registering (the INVITE transaction sends 100 Trying here). */

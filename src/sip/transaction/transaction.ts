@@ -30,17 +30,16 @@ export abstract class Transaction implements FixedTimerOwner {
   /** Not UDP: nothing is retransmitted and the wait timers D, I, J, K are zero. */
   readonly reliable: boolean;
   protected readonly ctx: TransactionContext;
-  // Armed timers, in the order they were armed: two inline slots (name, handle, queue — the
-  // FixedTimerQueue of a fixed-length timer, else undefined for a host timer). No state machine
-  // arms more than two at once (A+B, E+F, G+H); `more` would take a third. Fields rather than
-  // an array: tens of thousands of transactions wait under load, each with one timer.
+  // Armed timers in two inline slots, the older first (name, handle, queue — the FixedTimerQueue
+  // of a fixed-length timer, else undefined for a host timer). No state machine arms more than
+  // two at once (A+B, E+F, G+H). Fields rather than an array: tens of thousands of transactions
+  // wait under load, each with one timer.
   private n0: TimerName | undefined = undefined;
   private h0: unknown = undefined;
   private q0: FixedTimerQueue | undefined = undefined;
   private n1: TimerName | undefined = undefined;
   private h1: unknown = undefined;
   private q1: FixedTimerQueue | undefined = undefined;
-  private more: unknown[] | undefined = undefined;
   private ended = false;
   /** The method of the request that created the transaction. */
   readonly method: string;
@@ -61,7 +60,7 @@ export abstract class Transaction implements FixedTimerOwner {
    */
   get request(): SipRequest {
     const request = this.heldRequest;
-    if (request === undefined) throw new Error(`${this.method} transaction ${this.id}: its request was let go when it entered ${this.stateName}`);
+    if (request === undefined) throw new Error(`${this.method} transaction ${this.id}: its request was let go when it entered ${this.state}`);
     return request;
   }
 
@@ -70,7 +69,7 @@ export abstract class Transaction implements FixedTimerOwner {
     return this.heldRequest !== undefined;
   }
 
-  protected abstract get stateName(): string;
+  abstract state: string;
 
   /**
    * Entering a wait state in which the request is neither sent again nor read: up to 64*T1 of
@@ -90,8 +89,6 @@ export abstract class Transaction implements FixedTimerOwner {
     const names: TimerName[] = [];
     if (this.n0 !== undefined) names.push(this.n0);
     if (this.n1 !== undefined) names.push(this.n1);
-    const more = this.more;
-    if (more) for (let i = 0; i < more.length; i += 3) names.push(more[i] as TimerName);
     return names;
   }
 
@@ -154,21 +151,19 @@ export abstract class Transaction implements FixedTimerOwner {
   }
 
   protected stopTimer(name: TimerName): void {
-    const k = this.slotOf(name);
-    if (k < 0) return;
     let handle: unknown;
     let queue: FixedTimerQueue | undefined;
-    if (k === 0) {
+    if (this.n0 === name) {
       handle = this.h0;
       queue = this.q0;
-    } else if (k === 1) {
+      this.shiftSlots();
+    } else if (this.n1 === name) {
       handle = this.h1;
       queue = this.q1;
+      this.clearSecondSlot();
     } else {
-      handle = this.more![3 * (k - 2) + 1];
-      queue = this.more![3 * (k - 2) + 2] as FixedTimerQueue | undefined;
+      return;
     }
-    this.removeSlot(k);
     if (queue) queue.cancel(handle as number);
     else this.ctx.timers.clearTimeout(handle);
   }
@@ -183,49 +178,29 @@ export abstract class Transaction implements FixedTimerOwner {
       this.h1 = handle;
       this.q1 = queue;
     } else {
-      (this.more ??= []).push(name, handle, queue);
+      // A state machine arming a third timer is a bug in this layer: reported, the transaction ended.
+      throw new Error(`${this.method} transaction ${this.id}: Timer ${name} armed while ${this.n0} and ${this.n1} run`);
     }
   }
 
-  /** 0 or 1 for the inline slots, 2 + i for the i-th in `more`, -1 when not armed. */
-  private slotOf(name: TimerName): number {
-    if (this.n0 === name) return 0;
-    if (this.n1 === name) return 1;
-    const more = this.more;
-    if (more) for (let i = 0; i < more.length; i += 3) if (more[i] === name) return 2 + i / 3;
-    return -1;
+  /** The first slot is empty now: the second moves up. */
+  private shiftSlots(): void {
+    this.n0 = this.n1;
+    this.h0 = this.h1;
+    this.q0 = this.q1;
+    this.clearSecondSlot();
   }
 
-  /** Removes slot `k`, keeping the order: the later ones move up. */
-  private removeSlot(k: number): void {
-    if (k >= 2) {
-      this.more!.splice(3 * (k - 2), 3);
-      if (this.more!.length === 0) this.more = undefined;
-      return;
-    }
-    if (k === 0) {
-      this.n0 = this.n1;
-      this.h0 = this.h1;
-      this.q0 = this.q1;
-    }
-    const more = this.more;
-    if (more) {
-      this.n1 = more[0] as TimerName;
-      this.h1 = more[1];
-      this.q1 = more[2] as FixedTimerQueue | undefined;
-      more.splice(0, 3);
-      if (more.length === 0) this.more = undefined;
-    } else {
-      this.n1 = undefined;
-      this.h1 = undefined;
-      this.q1 = undefined;
-    }
+  private clearSecondSlot(): void {
+    this.n1 = undefined;
+    this.h1 = undefined;
+    this.q1 = undefined;
   }
 
   /** Removes a timer that fired from the slots. */
   private forget(name: TimerName): void {
-    const k = this.slotOf(name);
-    if (k >= 0) this.removeSlot(k);
+    if (this.n0 === name) this.shiftSlots();
+    else if (this.n1 === name) this.clearSecondSlot();
   }
 
   private stopAllTimers(): void {
