@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pinnedCommand, type Pinning } from './affinity.js';
-import { freeTcpPort, freeUdpTcpPort } from './ports.js';
+import { freeUdpTcpPort } from './ports.js';
 import { nowMs } from '../stats.js';
 import { PROJECT_ROOT } from '../root.js';
 
@@ -85,8 +85,21 @@ export function sippAvailable(): boolean {
 }
 
 export async function startPhone(o: PhoneOptions): Promise<Phone> {
+  // A port probed free can be taken by a concurrent test before SIPp binds it ("errno = 98"):
+  // another pair of ports, a few times, before giving up.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startPhoneOnce(o);
+    } catch (err) {
+      if (attempt >= 3 || !/errno = 98|Address already in use/.test(String(err))) throw err;
+    }
+  }
+}
+
+async function startPhoneOnce(o: PhoneOptions): Promise<Phone> {
   const port = await freeUdpTcpPort();
-  const controlPort = await freeTcpPort();
+  // SIPp's remote control socket is UDP: probe both, as for the SIP port.
+  const controlPort = await freeUdpTcpPort();
   const file = (ext: string) => join(o.dir, `${o.name}.${ext}`);
   const argv = [
     SIPP,
