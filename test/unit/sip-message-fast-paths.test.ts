@@ -7,6 +7,7 @@ import {
   parseMessage, parseUri, parseNameAddr, parseCSeq, SipParseError, SipRequest, Via,
 } from '../../src/sip/message/index.js';
 import { isPlainSipUri } from '../../src/sip/message/uri.js';
+import { createResponse } from '../../src/sip/message/build.js';
 import { parseNameAddrGeneral } from '../../src/sip/message/name-addr.js';
 import { parseCSeqGeneral } from '../../src/sip/message/message.js';
 
@@ -181,6 +182,40 @@ test('replaceTopVia rewrites the first Via value only and keeps the parsed objec
   const again = parseMessage(m.serialize());
   assert.equal(again.topVia.rport, 5062);
   assert.ok(top instanceof Via);
+});
+
+test('a Via stamped before the lines are built, and a response built from unbuilt lines, match the eager results', () => {
+  const requests = [
+    // Core lines out of the usual order, a compact Via, a list Via, an unknown header between.
+    ['INVITE sip:x@example.com SIP/2.0', 'CSeq: 1 INVITE', 'v: SIP/2.0/UDP a.example.com;branch=z9hG4bK1;rport, SIP/2.0/UDP b;branch=z9hG4bK2',
+      'X-Other: 1', 'Via: SIP/2.0/UDP c;branch=z9hG4bK3', 't: <sip:c@d>', 'From: <sip:a@b>;tag=1', 'Call-ID: abc', '', ''],
+    // A folded line: the response copies come from the built lines.
+    ['INVITE sip:x@example.com SIP/2.0', 'Via: SIP/2.0/UDP a.example.com;branch=z9hG4bK1;rport', 'From: <sip:a@b>', ' ;tag=1',
+      'To: <sip:c@d>', 'Call-ID: abc', 'CSeq: 1 INVITE', '', ''],
+  ];
+  for (const [n, lines] of requests.entries()) {
+    const text = lines.join(CRLF);
+    const lazy = parseMessage(Buffer.from(text)) as SipRequest;
+    const eager = parseMessage(Buffer.from(text)) as SipRequest;
+    void eager.headers; // built before the stamp
+    for (const m of [lazy, eager]) {
+      const top = m.topVia;
+      top.params.set('rport', '5062');
+      top.params.set('received', '192.0.2.1');
+      m.replaceTopVia(top);
+    }
+    const fromLazy = createResponse(lazy, 180, undefined, 'tt');
+    const fromEager = createResponse(eager, 180, undefined, 'tt');
+    assert.deepEqual(fromLazy.headers, fromEager.headers);
+    assert.equal(fromLazy.serialize().toString(), fromEager.serialize().toString());
+    assert.equal(fromLazy.vias[0]!.received, '192.0.2.1');
+    assert.equal(fromLazy.to.tag, 'tt');
+    const viaLines = n === 0 ? ['via', 'via'] : ['via'];
+    assert.deepEqual(fromLazy.headers.map((h) => h.key), [...viaLines, 'from', 'to', 'call-id', 'cseq']);
+    // The stamped request itself, when its lines are built afterwards, carries the stamp.
+    assert.deepEqual(lazy.headers, eager.headers);
+    assert.equal(lazy.serialize().toString(), eager.serialize().toString());
+  }
 });
 
 test('non-ASCII headers and bodies, and bare-LF line ends, take the general decoding with the same results', () => {

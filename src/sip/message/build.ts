@@ -29,19 +29,22 @@ function copy(req: SipRequest, key: string, into: Header[]): void {
  * of dialog-creating requests is the dialog layer's job, not done here.
  */
 export function createResponse(req: SipRequest, status: number, reason?: string, toTag?: string): SipResponse {
-  const headers: Header[] = [];
-  copy(req, 'via', headers);
-  copy(req, 'from', headers);
-  let to: string | undefined;
-  for (const h of req.headers) if (h.key === 'to') { to = h.value; break; }
-  if (to !== undefined) {
-    if (toTag && status > 100 && !hasTag(req)) to = `${to};tag=${toTag}`;
-    headers.push({ name: 'To', key: 'to', value: to });
+  const headers = req.linesNamed(RESPONSE_COPIES);
+  // One To line, the first: a second one (malformed, §20) is not echoed.
+  let to = -1;
+  for (let i = 0; i < headers.length; i++) {
+    if (headers[i]!.key !== 'to') continue;
+    if (to < 0) to = i;
+    else headers.splice(i--, 1);
   }
-  copy(req, 'call-id', headers);
-  copy(req, 'cseq', headers);
+  if (to >= 0 && toTag && status > 100 && !hasTag(req)) {
+    headers[to] = { name: 'To', key: 'to', value: `${headers[to]!.value};tag=${toTag}` };
+  }
   return new SipResponse(status, reason ?? REASON[status] ?? 'Unknown', headers);
 }
+
+/** §8.2.6.2: the lines a response copies from its request, in the order it writes them. */
+const RESPONSE_COPIES: readonly string[] = ['via', 'from', 'to', 'call-id', 'cseq'];
 
 function hasTag(req: SipRequest): boolean {
   try {

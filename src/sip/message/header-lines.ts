@@ -4,7 +4,7 @@
  * stack that answers from the core headers (which the parser reads itself) never pays for the
  * names and values of the others.
  */
-import { headerKey, lookupHeaderName, spelledAs } from './header-names.js';
+import { headerKey, lookupHeaderName, spelledAs, type KnownHeader } from './header-names.js';
 import type { Header } from './message.js';
 
 /**
@@ -21,28 +21,53 @@ export function materializeHeaders(text: string, lines: HeaderLineOffsets): Head
   let last: Header | undefined;
   for (let k = 0; k < lines.length; k += 4) {
     const nameStart = lines[k]!;
-    const nameEnd = lines[k + 1]!;
     const value = trimmedSlice(text, lines[k + 2]!, lines[k + 3]!);
     if (nameStart === FOLDED) {
       // §7.3.1: the continuation and the line before it are joined by one space.
       if (last) last.value = trimLws(last.value + ' ' + value);
       continue;
     }
-    const known = lookupHeaderName(text, nameStart, nameEnd);
-    let name: string;
-    let key: string;
-    if (known !== undefined) {
-      // The spelling as written is kept (it is what we write back); the usual one is not sliced.
-      name = spelledAs(text, nameStart, known.name) ? known.name : text.slice(nameStart, nameEnd);
-      key = known.key;
-    } else {
-      name = text.slice(nameStart, nameEnd);
-      key = headerKey(name);
-    }
-    last = { name, key, value };
+    const nameEnd = lines[k + 1]!;
+    last = lineHeader(text, nameStart, nameEnd, lookupHeaderName(text, nameStart, nameEnd), value);
     headers.push(last);
   }
   return headers;
+}
+
+/**
+ * The Header objects of the lines named by `keys` only, grouped in the order of `keys` (message
+ * order within a key): what a response copies from its request (§8.2.6.2) without objects for
+ * the request's other lines. Null when the block has a folded line (then materializeHeaders).
+ */
+export function pendingLinesNamed(text: string, lines: HeaderLineOffsets, keys: readonly string[]): Header[] | null {
+  const found: Header[] = [];
+  const rank: number[] = [];
+  let sorted = true;
+  for (let k = 0; k < lines.length; k += 4) {
+    const nameStart = lines[k]!;
+    if (nameStart === FOLDED) return null;
+    const nameEnd = lines[k + 1]!;
+    const known = lookupHeaderName(text, nameStart, nameEnd);
+    const r = keys.indexOf(known !== undefined ? known.key : headerKey(text.slice(nameStart, nameEnd)));
+    if (r < 0) continue;
+    if (rank.length > 0 && r < rank[rank.length - 1]!) sorted = false;
+    rank.push(r);
+    found.push(lineHeader(text, nameStart, nameEnd, known, trimmedSlice(text, lines[k + 2]!, lines[k + 3]!)));
+  }
+  if (sorted) return found;
+  const out: Header[] = [];
+  for (let r = 0; r < keys.length; r++) for (let i = 0; i < found.length; i++) if (rank[i] === r) out.push(found[i]!);
+  return out;
+}
+
+function lineHeader(text: string, nameStart: number, nameEnd: number, known: KnownHeader | undefined, value: string): Header {
+  if (known === undefined) {
+    const name = text.slice(nameStart, nameEnd);
+    return { name, key: headerKey(name), value };
+  }
+  // The spelling as written is kept (it is what we write back); the usual one is not sliced.
+  const name = spelledAs(text, nameStart, known.name) ? known.name : text.slice(nameStart, nameEnd);
+  return { name, key: known.key, value };
 }
 
 const NO_VALUES: readonly string[] = Object.freeze([]);

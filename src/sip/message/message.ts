@@ -10,7 +10,7 @@ import { NameAddr, parseNameAddr } from './name-addr.js';
 import { parseUri, type SipUri } from './uri.js';
 import { parseVia, type Via } from './via.js';
 import { detachForWait } from './detach.js';
-import { materializeHeaders, pendingValues, type HeaderLineOffsets } from './header-lines.js';
+import { materializeHeaders, pendingLinesNamed, pendingValues, type HeaderLineOffsets } from './header-lines.js';
 // A cycle (parse.ts builds these classes), used only at call time: compact() messages re-read.
 import { parseMessage } from './parse.js';
 
@@ -69,6 +69,12 @@ export abstract class SipMessage {
   private pendingText: string | undefined = undefined;
   private pendingLines: HeaderLineOffsets | undefined = undefined;
   private pendingScans = 0;
+  /**
+   * A top Via replaced (§18.2.1 stamping) while the lines are still offsets: written into the
+   * first Via line when the lines become Header objects, so that stamping every received request
+   * does not make objects of all its lines.
+   */
+  private pendingTopVia: Via | undefined = undefined;
   body: Buffer;
   /** The bytes this message was parsed from (or serialize() built), until it is modified. */
   raw: Buffer | undefined;
@@ -98,6 +104,10 @@ export abstract class SipMessage {
       this.headerList = materializeHeaders(this.pendingText!, this.pendingLines!);
       this.pendingText = undefined;
       this.pendingLines = undefined;
+      if (this.pendingTopVia !== undefined) {
+        writeTopVia(this.headerList, this.pendingTopVia);
+        this.pendingTopVia = undefined;
+      }
     }
     return this.headerList;
   }
@@ -107,6 +117,7 @@ export abstract class SipMessage {
     this.headerList = list;
     this.pendingText = undefined;
     this.pendingLines = undefined;
+    this.pendingTopVia = undefined;
   }
 
   /**
@@ -125,6 +136,7 @@ export abstract class SipMessage {
     this.headerList = undefined;
     this.pendingText = undefined;
     this.pendingLines = undefined;
+    this.pendingTopVia = undefined;
     this.topViaValue = undefined;
     this.viaList = undefined;
     this.fromValue = undefined;
@@ -155,6 +167,7 @@ export abstract class SipMessage {
     this.headerList = undefined;
     this.pendingText = text;
     this.pendingLines = lines;
+    this.pendingTopVia = undefined;
   }
 
   // ── header access ──────────────────────────────────────────────────────────────
@@ -166,6 +179,7 @@ export abstract class SipMessage {
    */
   private pendingValuesOf(key: string): readonly string[] | null {
     if (this.headerList !== undefined || this.pendingText === undefined) return null;
+    if (key === 'via' && this.pendingTopVia !== undefined) return null;
     if (++this.pendingScans > PENDING_SCANS) return null;
     return pendingValues(this.pendingText, this.pendingLines!, key);
   }
@@ -211,6 +225,27 @@ export abstract class SipMessage {
     if (pending !== null) return pending.length > 0;
     for (const h of this.headers) if (h.key === key) return true;
     return false;
+  }
+
+  /**
+   * Copies of the lines named by `keys` (header keys), grouped in that order, message order
+   * within a key: what a response copies from its request (§8.2.6.2). While the lines are still
+   * offsets, only these become Header objects.
+   */
+  linesNamed(keys: readonly string[]): Header[] {
+    if (this.headerList === undefined && this.pendingText !== undefined) {
+      const found = pendingLinesNamed(this.pendingText, this.pendingLines!, keys);
+      if (found !== null) {
+        if (this.pendingTopVia !== undefined) writeTopVia(found, this.pendingTopVia);
+        return found;
+      }
+    }
+    const out: Header[] = [];
+    const list = this.headers;
+    for (const key of keys) {
+      for (const h of list) if (h.key === key) out.push({ name: h.name, key, value: h.value });
+    }
+    return out;
   }
 
   get headerCount(): number {
@@ -312,16 +347,8 @@ export abstract class SipMessage {
    * §18.2.1 added received/rport to it; the other Via values and header lines stay as they are.
    */
   replaceTopVia(via: Via): this {
-    const i = this.headers.findIndex((h) => h.key === 'via');
-    if (i < 0) {
-      this.headers.unshift({ name: 'Via', key: 'via', value: via.toString() });
-    } else {
-      const old = this.headers[i]!.value;
-      const rest = old.indexOf(',') < 0 ? [] : splitList(old).slice(1);
-      rest.unshift(via.toString());
-      // A new Header object: the old one may be shared with a copy of this message.
-      this.headers[i] = { name: 'Via', key: 'via', value: rest.join(', ') };
-    }
+    if (this.headerList === undefined && this.pendingText !== undefined) this.pendingTopVia = via;
+    else writeTopVia(this.headers, via);
     this.raw = undefined;
     this.topViaValue = via;
     if (this.viaList !== undefined) this.viaList[0] = via;
@@ -580,6 +607,20 @@ export abstract class SipMessage {
   toString(): string {
     return this.serialize().toString('utf8');
   }
+}
+
+/** Puts `via` in place of the first value of the first Via line of `list` (or adds that line). */
+function writeTopVia(list: Header[], via: Via): void {
+  const i = list.findIndex((h) => h.key === 'via');
+  if (i < 0) {
+    list.unshift({ name: 'Via', key: 'via', value: via.toString() });
+    return;
+  }
+  const old = list[i]!.value;
+  const rest = old.indexOf(',') < 0 ? [] : splitList(old).slice(1);
+  rest.unshift(via.toString());
+  // A new Header object: the old one may be shared with a copy of this message.
+  list[i] = { name: 'Via', key: 'via', value: rest.join(', ') };
 }
 
 export class SipRequest extends SipMessage {
