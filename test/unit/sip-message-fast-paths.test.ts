@@ -218,6 +218,25 @@ test('a Via stamped before the lines are built, and a response built from unbuil
   }
 });
 
+test('responses to one request share its copied lines until the request changes', () => {
+  const req = parseMessage(Buffer.from([
+    'INVITE sip:x@example.com SIP/2.0', 'Via: SIP/2.0/UDP a;branch=z9hG4bK1;rport', 'From: <sip:a@b>;tag=1',
+    'To: <sip:c@d>', 'Call-ID: abc', 'CSeq: 1 INVITE', '', '',
+  ].join(CRLF))) as SipRequest;
+  const trying = createResponse(req, 100);
+  const ringing = createResponse(req, 180, undefined, 'x');
+  assert.equal(trying.to.tag, undefined, '100 Trying gets no To tag (§8.2.6.2)');
+  assert.equal(ringing.to.tag, 'x');
+  ringing.set('Call-ID', 'changed-in-the-response');
+  assert.equal(createResponse(req, 200, undefined, 'x').callId, 'abc', 'a response changing its copy leaves the request alone');
+  req.set('Call-ID', 'def');
+  assert.equal(createResponse(req, 200, undefined, 'x').callId, 'def');
+  const top = req.topVia;
+  top.params.set('received', '192.0.2.9');
+  req.replaceTopVia(top);
+  assert.equal(createResponse(req, 200, undefined, 'x').topVia.received, '192.0.2.9');
+});
+
 test('non-ASCII headers and bodies, and bare-LF line ends, take the general decoding with the same results', () => {
   const body = Buffer.from('caf\u00e9 \u2603', 'utf8');
   const head = [

@@ -75,6 +75,13 @@ export abstract class SipMessage {
    * does not make objects of all its lines.
    */
   private pendingTopVia: Via | undefined = undefined;
+  /**
+   * linesNamed's last answer and the keys array it was for: a request answered by 100, 180 and
+   * 200 copies the same lines three times. Its Header objects are shared with those responses,
+   * which is safe because a Header is never changed in place (changes replace the object).
+   */
+  private namedLines: Header[] | undefined = undefined;
+  private namedKeys: readonly string[] | undefined = undefined;
   body: Buffer;
   /** The bytes this message was parsed from (or serialize() built), until it is modified. */
   raw: Buffer | undefined;
@@ -118,6 +125,7 @@ export abstract class SipMessage {
     this.pendingText = undefined;
     this.pendingLines = undefined;
     this.pendingTopVia = undefined;
+    this.forgetNamedLines();
   }
 
   /**
@@ -137,6 +145,7 @@ export abstract class SipMessage {
     this.pendingText = undefined;
     this.pendingLines = undefined;
     this.pendingTopVia = undefined;
+    this.forgetNamedLines();
     this.topViaValue = undefined;
     this.viaList = undefined;
     this.fromValue = undefined;
@@ -168,6 +177,7 @@ export abstract class SipMessage {
     this.pendingText = text;
     this.pendingLines = lines;
     this.pendingTopVia = undefined;
+    this.forgetNamedLines();
   }
 
   // ── header access ──────────────────────────────────────────────────────────────
@@ -233,19 +243,28 @@ export abstract class SipMessage {
    * offsets, only these become Header objects.
    */
   linesNamed(keys: readonly string[]): Header[] {
+    if (this.namedKeys === keys) return this.namedLines!.slice();
+    let found: Header[] | null = null;
     if (this.headerList === undefined && this.pendingText !== undefined) {
-      const found = pendingLinesNamed(this.pendingText, this.pendingLines!, keys);
-      if (found !== null) {
-        if (this.pendingTopVia !== undefined) writeTopVia(found, this.pendingTopVia);
-        return found;
+      found = pendingLinesNamed(this.pendingText, this.pendingLines!, keys);
+      if (found !== null && this.pendingTopVia !== undefined) writeTopVia(found, this.pendingTopVia);
+    }
+    if (found === null) {
+      found = [];
+      const list = this.headers;
+      for (const key of keys) {
+        for (const h of list) if (h.key === key) found.push({ name: h.name, key, value: h.value });
       }
     }
-    const out: Header[] = [];
-    const list = this.headers;
-    for (const key of keys) {
-      for (const h of list) if (h.key === key) out.push({ name: h.name, key, value: h.value });
-    }
-    return out;
+    this.namedLines = found;
+    this.namedKeys = keys;
+    return found.slice();
+  }
+
+  /** The lines changed: linesNamed reads them again. */
+  private forgetNamedLines(): void {
+    this.namedLines = undefined;
+    this.namedKeys = undefined;
   }
 
   get headerCount(): number {
@@ -349,6 +368,7 @@ export abstract class SipMessage {
   replaceTopVia(via: Via): this {
     if (this.headerList === undefined && this.pendingText !== undefined) this.pendingTopVia = via;
     else writeTopVia(this.headers, via);
+    this.forgetNamedLines();
     this.raw = undefined;
     this.topViaValue = via;
     if (this.viaList !== undefined) this.viaList[0] = via;
@@ -357,6 +377,7 @@ export abstract class SipMessage {
 
   protected touched(key: string): void {
     this.raw = undefined;
+    this.forgetNamedLines();
     switch (key) {
       case 'via':
         this.topViaValue = undefined;
