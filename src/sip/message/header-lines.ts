@@ -1,25 +1,35 @@
 /**
- * Header lines as the parser leaves them: offsets into the decoded header block, four numbers per
- * line, turned into Header objects only when a message's headers are first read. A proxy or a
+ * Header lines as the parser leaves them: offsets into the decoded header block and the known
+ * name, five numbers per line, turned into Header objects only when a message's headers are first read. A proxy or a
  * stack that answers from the core headers (which the parser reads itself) never pays for the
  * names and values of the others.
  */
-import { headerKey, lookupHeaderName, spelledAs, type KnownHeader } from './header-names.js';
+import { headerKey, KNOWN_BY_ID, spelledAs, type KnownHeader } from './header-names.js';
 import type { Header } from './message.js';
 
 /**
- * Per line: name start, name end, value start, value end (the value not yet trimmed). A name
- * start of -1 marks a continuation line (§7.3.1 folding) whose text joins the previous value.
+ * Per line (LINE numbers): name start, name end, value start, value end (the value not yet
+ * trimmed), then the KnownHeader id of the name or UNKNOWN_NAME — resolved once by the parser, so
+ * that reading a header from the offsets compares numbers instead of names. A name start of
+ * FOLDED marks a continuation line (§7.3.1 folding) whose text joins the previous value.
  */
 export type HeaderLineOffsets = number[];
 
+export const LINE = 5;
 export const FOLDED = -1;
+export const UNKNOWN_NAME = -1;
+
+/** The header key of the line at k. */
+function lineKey(text: string, lines: HeaderLineOffsets, k: number): string {
+  const id = lines[k + 4]!;
+  return id >= 0 ? KNOWN_BY_ID[id]!.key : headerKey(text.slice(lines[k]!, lines[k + 1]!));
+}
 
 /** The Header objects the lines stand for, exactly as an eager parse would have built them. */
 export function materializeHeaders(text: string, lines: HeaderLineOffsets): Header[] {
   const headers: Header[] = [];
   let last: Header | undefined;
-  for (let k = 0; k < lines.length; k += 4) {
+  for (let k = 0; k < lines.length; k += LINE) {
     const nameStart = lines[k]!;
     const value = trimmedSlice(text, lines[k + 2]!, lines[k + 3]!);
     if (nameStart === FOLDED) {
@@ -27,8 +37,7 @@ export function materializeHeaders(text: string, lines: HeaderLineOffsets): Head
       if (last) last.value = trimLws(last.value + ' ' + value);
       continue;
     }
-    const nameEnd = lines[k + 1]!;
-    last = lineHeader(text, nameStart, nameEnd, lookupHeaderName(text, nameStart, nameEnd), value);
+    last = lineHeader(text, nameStart, lines[k + 1]!, lines[k + 4]!, value);
     headers.push(last);
   }
   return headers;
@@ -43,16 +52,13 @@ export function pendingLinesNamed(text: string, lines: HeaderLineOffsets, keys: 
   const found: Header[] = [];
   const rank: number[] = [];
   let sorted = true;
-  for (let k = 0; k < lines.length; k += 4) {
-    const nameStart = lines[k]!;
-    if (nameStart === FOLDED) return null;
-    const nameEnd = lines[k + 1]!;
-    const known = lookupHeaderName(text, nameStart, nameEnd);
-    const r = keys.indexOf(known !== undefined ? known.key : headerKey(text.slice(nameStart, nameEnd)));
+  for (let k = 0; k < lines.length; k += LINE) {
+    if (lines[k] === FOLDED) return null;
+    const r = keys.indexOf(lineKey(text, lines, k));
     if (r < 0) continue;
     if (rank.length > 0 && r < rank[rank.length - 1]!) sorted = false;
     rank.push(r);
-    found.push(lineHeader(text, nameStart, nameEnd, known, trimmedSlice(text, lines[k + 2]!, lines[k + 3]!)));
+    found.push(lineHeader(text, lines[k]!, lines[k + 1]!, lines[k + 4]!, trimmedSlice(text, lines[k + 2]!, lines[k + 3]!)));
   }
   if (sorted) return found;
   const out: Header[] = [];
@@ -60,7 +66,8 @@ export function pendingLinesNamed(text: string, lines: HeaderLineOffsets, keys: 
   return out;
 }
 
-function lineHeader(text: string, nameStart: number, nameEnd: number, known: KnownHeader | undefined, value: string): Header {
+function lineHeader(text: string, nameStart: number, nameEnd: number, id: number, value: string): Header {
+  const known: KnownHeader | undefined = id >= 0 ? KNOWN_BY_ID[id] : undefined;
   if (known === undefined) {
     const name = text.slice(nameStart, nameEnd);
     return { name, key: headerKey(name), value };
@@ -80,12 +87,9 @@ const NO_VALUES: readonly string[] = Object.freeze([]);
  */
 export function pendingValues(text: string, lines: HeaderLineOffsets, key: string): readonly string[] | null {
   let out: string[] | undefined;
-  for (let k = 0; k < lines.length; k += 4) {
-    const nameStart = lines[k]!;
-    if (nameStart === FOLDED) return null;
-    const nameEnd = lines[k + 1]!;
-    const known = lookupHeaderName(text, nameStart, nameEnd);
-    if ((known !== undefined ? known.key : headerKey(text.slice(nameStart, nameEnd))) !== key) continue;
+  for (let k = 0; k < lines.length; k += LINE) {
+    if (lines[k] === FOLDED) return null;
+    if (lineKey(text, lines, k) !== key) continue;
     (out ??= []).push(trimmedSlice(text, lines[k + 2]!, lines[k + 3]!));
   }
   return out ?? NO_VALUES;

@@ -135,6 +135,17 @@ export interface KnownHeader {
   key: string;
   /** One of the CORE_* numbers. */
   core: number;
+  /** Its index in KNOWN_BY_ID: what the parser records per header line (header-lines.ts). */
+  id: number;
+}
+
+/** Every KnownHeader (compact and upper-case compact forms are entries of their own), by id. */
+export const KNOWN_BY_ID: KnownHeader[] = [];
+
+function registerKnown(name: string, key: string): KnownHeader {
+  const entry = { name, key, core: coreHeaderOf(key), id: KNOWN_BY_ID.length };
+  KNOWN_BY_ID.push(entry);
+  return entry;
 }
 
 export function coreHeaderOf(key: string): number {
@@ -166,15 +177,14 @@ const BUCKETS: (KnownHeader[] | undefined)[] = new Array(32 * 26);
 for (const name of KNOWN_NAMES) {
   const key = name.toLowerCase();
   const b = name.length * 26 + (key.charCodeAt(0) - 97);
-  (BUCKETS[b] ??= []).push({ name, key, core: coreHeaderOf(key) });
+  (BUCKETS[b] ??= []).push(registerKnown(name, key));
 }
 
 /** Lower-case letters of the compact forms (§7.3.3), by char code. */
 const COMPACT_BY_CODE: (KnownHeader | undefined)[] = new Array(128);
 for (const [letter, key] of Object.entries(COMPACT)) {
-  const entry = { name: letter, key, core: coreHeaderOf(key) };
-  COMPACT_BY_CODE[letter.charCodeAt(0)] = entry;
-  COMPACT_BY_CODE[letter.toUpperCase().charCodeAt(0)] = { ...entry, name: letter.toUpperCase() };
+  COMPACT_BY_CODE[letter.charCodeAt(0)] = registerKnown(letter, key);
+  COMPACT_BY_CODE[letter.toUpperCase().charCodeAt(0)] = registerKnown(letter.toUpperCase(), key);
 }
 
 /**

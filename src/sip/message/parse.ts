@@ -11,7 +11,7 @@ import {
   CORE_CALL_ID, CORE_CONTENT_LENGTH, CORE_CSEQ, CORE_FROM, CORE_MAX_FORWARDS, CORE_NONE, CORE_TO, CORE_VIA,
   exactHeaderName, lookupHeaderName, type KnownHeader,
 } from './header-names.js';
-import { FOLDED, trimmedSlice, type HeaderLineOffsets } from './header-lines.js';
+import { FOLDED, trimmedSlice, UNKNOWN_NAME, type HeaderLineOffsets } from './header-lines.js';
 import { isToken, isTokenChar, isWs, splitList } from './grammar.js';
 import { EMPTY, type CSeq, type Header, type SipMessage, SipRequest, SipResponse, digitsValue, parseCSeq } from './message.js';
 import { parseNameAddr, type NameAddr } from './name-addr.js';
@@ -115,7 +115,7 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
     if (c === 32 || c === 9) {
       // §7.3.1 header folding: a line starting with whitespace continues the previous one.
       if (headerCount > 0) {
-        lines.push(FOLDED, FOLDED, pos, lineEnd);
+        lines.push(FOLDED, FOLDED, pos, lineEnd, UNKNOWN_NAME);
         folded = true;
       } else badLine ??= 'Continuation line before any header';
       pos = end + 1;
@@ -165,16 +165,13 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
     }
     if (valueStart >= 0) {
       const at = lines.length;
-      lines.push(pos, nameEnd, valueStart, lineEnd);
       if (++headerCount > maxHeaders) {
         throw new SipParseError(`Too many headers (limit ${maxHeaders})`, 400, false);
       }
-      // Unless matched above, only names whose length and first letter fit a core header are
-      // looked up (case-insensitively).
-      const len = nameEnd - pos;
-      if (known === undefined && len < 16 && CORE_CANDIDATE[(len << 5) | (c & 31)] === 1) {
-        known = lookupHeaderName(head, pos, nameEnd);
-      }
+      // Unless matched exactly above, the name is looked up case-insensitively, once: the line
+      // records what it is (header-lines.ts).
+      known ??= lookupHeaderName(head, pos, nameEnd);
+      lines.push(pos, nameEnd, valueStart, lineEnd, known === undefined ? UNKNOWN_NAME : known.id);
       if (known !== undefined) {
         switch (known.core) {
           case CORE_NONE:
@@ -364,12 +361,6 @@ function firstViaValue(first: string, message: SipMessage): string | undefined {
     if (parts.length > 0) return parts[0];
   }
   return undefined;
-}
-
-/** Names whose length and first letter (| 32, & 31) may be a core header's, compact forms included. */
-const CORE_CANDIDATE = new Uint8Array(16 * 32);
-for (const name of ['via', 'from', 'to', 'call-id', 'cseq', 'max-forwards', 'content-length', 'v', 'f', 't', 'i', 'l']) {
-  CORE_CANDIDATE[(name.length << 5) | (name.charCodeAt(0) & 31)] = 1;
 }
 
 /** Index of the empty line that ends the header block (its first byte), or -1 (§7). */
