@@ -28,6 +28,7 @@ export interface C2cBudget {
   serverExtra: string[];
   /** Extra node options for the server process (`--cpu-prof DIR` sets them). */
   serverNodeArgs?: string[];
-  hold: { calls: number[]; window: number; lingerMs: number };
+  /** settleMs: how long the held calls' RSS is watched after the drain, for the lowest figure (0: not). */
+  hold: { calls: number[]; window: number; lingerMs: number; settleMs: number };
   soak: { perSec: number; durationMs: number; sampleMs: number; warmupFraction: number; lingerMs: number };
 }

@@ -87,13 +87,14 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
   for (const h of hold ?? []) {
     lines.push(`Held calls — ${h.calls} anchored calls via REST, held, then DELETE each`);
     lines.push(`  hold ${h.calls}: connected ${h.connected} in ${(h.setupMs / 1000).toFixed(1)} s; torn down in ${(h.teardownMs / 1000).toFixed(1)} s; ` +
-      `RSS ${mib(h.baseline.rssBytes)} → ${mib(h.held.rssBytes)} MiB (${kib(h.rssPerCallBytes)} KiB/call), heap ${mib(h.baseline.heapUsedBytes)} → ${mib(h.held.heapUsedBytes)} MiB (${kib(h.heapPerCallBytes)} KiB/call)`);
+      `RSS ${mib(h.baseline.rssBytes)} → ${mib(h.held.rssBytes)} MiB after the drain → ${mib(h.settled.rssBytes)} MiB settled (${kib(h.rssPerCallBytes)} KiB/call), ` +
+      `heap ${mib(h.baseline.heapUsedBytes)} → ${mib(h.held.heapUsedBytes)} → ${mib(h.settled.heapUsedBytes)} MiB (${kib(h.heapPerCallBytes)} KiB/call)`);
     lines.push(`    while held: calls ${h.held.callsActive} dialogs ${h.held.dialogs} transactions ${h.held.transactions}; ` +
       `left after ${(h.leftover.waitedMs / 1000).toFixed(0)} s: calls ${h.leftover.callsActive} transactions ${h.leftover.transactions} dialogs ${h.leftover.dialogs}; ` +
       `phone failures ${h.phoneFailures}, retransmissions server ${h.serverRetransmissions ?? '—'} ${JSON.stringify(h.serverRetransmissionsByStage)} phones ${h.phoneRetransmissions}, internal errors ${h.serverInternalErrors}`);
     for (const p of h.phones) if (p.failed > 0) lines.push(`    ${p.name}: ${JSON.stringify(p.failures)} ${p.errorSample.replace(/\s+/g, ' ').slice(0, 600)}`);
-    if (h.calls >= 100_000 && h.held.rssBytes !== undefined) {
-      lines.push(`    ${h.held.rssBytes < C2C_TARGETS.hold100kRssBytes ? 'target met' : 'above target'} (100k calls < 1.5 GiB RSS)`);
+    if (h.calls >= 100_000 && h.settled.rssBytes !== undefined) {
+      lines.push(`    ${h.settled.rssBytes < C2C_TARGETS.hold100kRssBytes ? 'target met' : 'above target'} (100k calls < 1.5 GiB RSS, settled)`);
     }
   }
   if (hold?.length) lines.push('');
@@ -165,7 +166,8 @@ export function c2cRows(section: C2cSection, m: MachineInfo, timestamp: string, 
 export function holdRows(hold: HoldResult[], m: MachineInfo, timestamp: string, profile: string, command: string): string[] {
   return hold.map((h) => `| ${[
     ...who(m, timestamp, profile, command), String(h.calls), (h.setupMs / 1000).toFixed(1), (h.teardownMs / 1000).toFixed(1),
-    mib(h.held.rssBytes), kib(h.rssPerCallBytes), kib(h.heapPerCallBytes),
+    h.settled.rssBytes !== undefined && h.settled.rssBytes !== h.held.rssBytes ? `${mib(h.held.rssBytes)} → ${mib(h.settled.rssBytes)}` : mib(h.held.rssBytes),
+    kib(h.rssPerCallBytes), kib(h.heapPerCallBytes),
     `${h.leftover.callsActive}/${h.leftover.transactions}/${h.leftover.dialogs}`, String(h.calls - h.connected + h.phoneFailures),
   ].join(' | ')} |`);
 }
