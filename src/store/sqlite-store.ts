@@ -9,6 +9,9 @@
  * `events`. Records of live calls are kept in memory between batches, so writing a batch is
  * one upsert per touched call and one insert per event; the database stays the truth (a cache
  * entry is dropped when a write fails and reloaded from the rows when needed).
+ *
+ * The connection never checkpoints the WAL itself: a worker thread does (checkpointer.ts), so a
+ * commit never pays for copying the WAL into the database and fsyncing it.
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -16,6 +19,7 @@ import Database from 'better-sqlite3';
 import type { CallEvent } from '../call/events.js';
 import type { CallMode, CallRequest, TriggerName } from '../call/request.js';
 import type { TimerHandle, TimerHost } from '../sip/timer.js';
+import { WalCheckpointer, type CheckpointResult } from './checkpointer.js';
 import { csvLine, CSV_HEADER } from './csv.js';
 import {
   applyEvent, applyRequest, CALL_STATES, isEnded, recordFromEvent, recordFromRequest,
@@ -158,6 +162,8 @@ export class SqliteCallStore implements CallStore {
   private readonly groupSpacingMs: number;
   /** `timers.now()` at the end of the last commit (group spacing). */
   private lastCommitAt = -Infinity;
+  /** A file database: the worker that checkpoints its WAL (none for `:memory:`, which has no WAL). */
+  private checkpointer: WalCheckpointer | undefined;
   /** Records whose row is not in the file yet, or whose request fields changed: the full upsert. */
   private readonly fullWrite = new WeakSet<CallRecord>();
   /**
@@ -193,10 +199,26 @@ export class SqliteCallStore implements CallStore {
     this.db = db;
     this.stmts = this.prepareStatements(db);
     this.writeBatch = db.transaction((ops: Op[]) => this.apply(ops));
+    if (path !== ':memory:' && path !== '') this.startCheckpointer(db, path);
+  }
+
+  private startCheckpointer(db: Database.Database, path: string): void {
+    const fallBack = () => {
+      // Without the worker the WAL would grow for ever: the connection checkpoints itself again
+      // (SQLite's default of 1000 pages).
+      if (this.db === db) db.pragma('wal_autocheckpoint = 1000');
+    };
+    db.pragma('wal_autocheckpoint = 0');
+    try {
+      this.checkpointer = new WalCheckpointer({ path, reportError: this.opts.reportError, onFailed: fallBack });
+    } catch (err) {
+      this.opts.reportError(err, 'store.checkpoint');
+      fallBack();
+    }
   }
 
   /** A setting as this connection sees it (`journal_mode` is `wal`; `synchronous` 1 = NORMAL). */
-  pragmaValue(name: 'journal_mode' | 'synchronous' | 'user_version'): string | number {
+  pragmaValue(name: 'journal_mode' | 'synchronous' | 'user_version' | 'wal_autocheckpoint'): string | number {
     return this.requireDb().pragma(name, { simple: true }) as string | number;
   }
 
@@ -255,10 +277,16 @@ export class SqliteCallStore implements CallStore {
       this.arm(this.batchMs); // try again later, whoever asked for this write
       throw err;
     }
-    this.lastCommitAt = this.opts.timers.now();
     // Ops queued during the write (none today: everything is synchronous) are kept.
     this.queue = this.queue === ops ? [] : this.queue.slice(ops.length);
     this.trimCache(touched);
+    this.committed();
+  }
+
+  /** Checkpoints done by the worker so far and the last one's result; undefined without a worker (tests, metrics). */
+  get checkpointStats(): { checkpoints: number; last: CheckpointResult | undefined } | undefined {
+    const c = this.checkpointer;
+    return c && { checkpoints: c.checkpoints, last: c.last };
   }
 
   get(callId: string): CallRecord | undefined {
@@ -344,19 +372,32 @@ export class SqliteCallStore implements CallStore {
       }
       return ids.length;
     });
-    return purge();
+    const deleted = purge();
+    this.committed();
+    return deleted;
   }
 
   close(): void {
-    if (!this.db) return;
+    const db = this.db;
+    if (!db) return;
     try {
       this.flush();
       this.commitGroup(); // durable events of this turn: just written by the flush
     } finally {
       this.cancelTimer();
-      this.db.close();
-      this.db = undefined;
-      this.live.clear();
+      this.checkpointer?.stop();
+      this.checkpointer = undefined;
+      try {
+        // The whole WAL into the database and the WAL emptied: the file alone is complete, even
+        // while another connection keeps the WAL from being removed at close.
+        if (this.opts.path !== ':memory:' && this.opts.path !== '') db.pragma('wal_checkpoint(TRUNCATE)');
+      } catch (err) {
+        this.opts.reportError(err, 'store.checkpoint'); // the WAL still holds the rest: nothing is lost
+      } finally {
+        db.close();
+        this.db = undefined;
+        this.live.clear();
+      }
     }
   }
 
@@ -392,6 +433,21 @@ export class SqliteCallStore implements CallStore {
     if (this.timer === undefined) return;
     this.opts.timers.clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** After each commit of this connection: the checkpointer counts them. */
+  private committed(): void {
+    this.lastCommitAt = this.opts.timers.now();
+    const c = this.checkpointer;
+    if (!c) return;
+    c.committed();
+    if (!c.wantsHelp()) return;
+    // The WAL grew too large for the worker: one checkpoint here, where no commit can race it.
+    try {
+      this.db!.pragma('wal_checkpoint(PASSIVE)');
+    } catch (err) {
+      this.opts.reportError(err, 'store.checkpoint');
+    }
   }
 
   private flushFromTimer(): void {

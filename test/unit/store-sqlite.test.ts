@@ -1,13 +1,15 @@
 // The SQLite record store: schema and migration, batching on an injected clock, the durable
-// path, derived states as rows, paging, interrupted calls, retention, failing writes.
+// path, derived states as rows, paging, interrupted calls, retention, failing writes, WAL
+// checkpoints in a worker.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, existsSync } from 'node:fs';
+import { mkdtempSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { CallEvent, CallEventKind, LegName } from '../../src/call/events.js';
 import type { CallRequest } from '../../src/call/request.js';
+import { CHECKPOINT_EVERY_COMMITS } from '../../src/store/checkpointer.js';
 import { SqliteCallStore, SCHEMA_VERSION, type SqliteStoreOptions } from '../../src/store/sqlite-store.js';
 import { StoreQueryError } from '../../src/store/store.js';
 import { FakeClock } from '../support/fake-clock.js';
@@ -370,4 +372,60 @@ test('batches that change only times keep the stored state; a later state change
   assert.equal(stateOf().state, 'completed');
   assert.equal(f.peek("SELECT count(*) AS n FROM calls WHERE state = 'completed'").length, 1);
   assert.deepEqual(f.peek("SELECT id FROM calls INDEXED BY calls_by_state WHERE state = 'completed'"), [{ id: 'kept' }], 'the state index agrees');
+});
+
+/** Polls until `cond` holds (what another thread does is not driven by the fake clock). */
+async function until(cond: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
+  while (!cond()) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 5));
+  }
+}
+
+test('checkpoints: the connection leaves them to a worker, which keeps the WAL from growing; close() leaves the file complete', async (t) => {
+  const f = open(t);
+  assert.equal(f.store.pragmaValue('wal_autocheckpoint'), 0);
+  const ROUNDS = 8;
+  const logs: number[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const before = f.store.checkpointStats!.checkpoints;
+    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) {
+      const id = `w${round}-${String(i).padStart(3, '0')}`;
+      f.store.recordStart(request(id), T0 + round);
+      f.store.append(ev(id, 1, 'initiated'));
+      f.store.flush(); // one commit each
+    }
+    // The last commit asked the worker for a checkpoint; no commit races it here.
+    await until(() => {
+      const s = f.store.checkpointStats!;
+      return s.checkpoints > before && s.last!.checkpointed === s.last!.log;
+    }, `the checkpoint of round ${round}`);
+    logs.push(f.store.checkpointStats!.last!.log);
+  }
+  // Each checkpoint found about one round's frames: after a whole copy the writer starts the WAL
+  // over (without the worker it would hold all eight rounds).
+  assert.ok(logs[0]! > 100, `a round writes frames: ${logs.join(' ')}`);
+  assert.ok(Math.max(...logs) < 2 * logs[0]!, `frames at each checkpoint: ${logs.join(' ')}`);
+  const walBytes = statSync(`${f.path}-wal`).size;
+  assert.ok(walBytes < 3 * logs[0]! * (4096 + 24), `WAL file ${walBytes} bytes`);
+  assert.ok(statSync(f.path).size > 50 * 4096, `the worker copied pages into the database: ${statSync(f.path).size} bytes, frames ${logs.join(' ')}`);
+  assert.equal(f.errors.length, 0);
+
+  assert.deepEqual(f.peek('SELECT count(*) AS n FROM calls'), [{ n: ROUNDS * CHECKPOINT_EVERY_COMMITS }]);
+  f.store.close();
+  // The fixture's reader has the file open, so closing does not remove the WAL: TRUNCATE emptied it.
+  assert.equal(statSync(`${f.path}-wal`).size, 0);
+  const fresh = new Database(f.path, { readonly: true });
+  t.after(() => fresh.close());
+  assert.equal((fresh.prepare('SELECT count(*) AS n FROM calls').get() as { n: number }).n, ROUNDS * CHECKPOINT_EVERY_COMMITS);
+});
+
+test('checkpoints: an in-memory store has no WAL and no worker', (t) => {
+  const store = new SqliteCallStore({ path: ':memory:', timers: new FakeClock(T0), reportError: () => assert.fail('no error expected') });
+  store.open();
+  t.after(() => store.close());
+  assert.equal(store.checkpointStats, undefined);
+  store.appendDurable(ev('mem', 1, 'failed', 'initiator', 486));
+  assert.equal(store.get('mem')?.state, 'failed');
 });
