@@ -40,8 +40,33 @@ export class CallEngine {
   /** Calls started, and ended, since start (for metrics and tests). */
   readonly totals = { started: 0, refused: 0, finished: 0 };
 
+  /**
+   * What every session is given: one object for all of them (it holds nothing of any one call),
+   * not five closures per call kept as long as the call (issue 6: memory per held call).
+   */
+  private readonly sessionContext: SessionContext;
+
   constructor(private readonly opts: EngineOptions) {
     this.admission = new AdmissionControl(opts.policy, opts.now ?? Date.now);
+    this.sessionContext = {
+      stack: opts.stack,
+      timers: opts.timers,
+      identity: opts.identity,
+      ownAddress: opts.ownAddress,
+      publish: (e) => this.opts.publisher.publish(e),
+      finished: (s) => this.finished(s),
+      allowTarget: (uri) => this.admission.allowTarget(uri),
+      transferHook: opts.transferHook,
+      traceLeg: opts.traceLeg,
+      findParty: (callId, a, b) => {
+        for (const s of this.calls.values()) {
+          const party = s.partyForDialog(callId, a, b);
+          if (party) return { session: s, party };
+        }
+        return undefined;
+      },
+      reportError: (err, where) => this.opts.reportError(err, where),
+    };
     opts.stack.onRequest('INVITE', (req, tx) => {
       // An INVITE outside any click-to-call (compatibility.md): refused.
       opts.stack.respond(tx, createResponse(req, 403, 'Forbidden (click-to-call server)', opts.stack.newTag()));
@@ -58,25 +83,7 @@ export class CallEngine {
     if (this.draining) return this.refuse(request, 503, 'draining', 'Refused: server is shutting down');
     const admitted = this.admission.admit(request);
     if (!admitted.ok) return this.refuse(request, admitted.status, admitted.reason, admitted.text);
-    const session = new CallSession({
-      stack: this.opts.stack,
-      timers: this.opts.timers,
-      identity: this.opts.identity,
-      ownAddress: this.opts.ownAddress,
-      publish: (e) => this.opts.publisher.publish(e),
-      finished: (s) => this.finished(s),
-      allowTarget: (uri) => this.admission.allowTarget(uri),
-      transferHook: this.opts.transferHook,
-      traceLeg: this.opts.traceLeg,
-      findParty: (callId, a, b) => {
-        for (const s of this.calls.values()) {
-          const party = s.partyForDialog(callId, a, b);
-          if (party) return { session: s, party };
-        }
-        return undefined;
-      },
-      reportError: (err, where) => this.opts.reportError(err, where),
-    }, request);
+    const session = new CallSession(this.sessionContext, request);
     this.calls.set(request.id, session);
     this.totals.started++;
     session.start();

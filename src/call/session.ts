@@ -11,7 +11,7 @@ import type { ReferClient, ReferEnd } from '../sip/dialog/refer-client.js';
 import type { TimerHandle, TimerHost } from '../sip/timer.js';
 import { holdAnswer, holdOffer } from '../sdp/hold.js';
 import { type CallEvent, type CallEventKind, type LegName, TEXT } from './events.js';
-import { OutgoingLeg } from './leg.js';
+import { OutgoingLeg, type LegHandler } from './leg.js';
 import { type Party, type ReplacesTarget, referTarget, Transfer, type TransferDecision, type TransferHookInfo, type TransferHost } from './transfer.js';
 import type { ServerTransaction } from '../sip/transaction/index.js';
 import type { SipRequest } from '../sip/message/index.js';
@@ -58,7 +58,7 @@ export type SessionState =
   | 'connected'
   | 'ended';
 
-export class CallSession {
+export class CallSession implements LegHandler {
   state: SessionState = 'calling-initiator';
   /** True once the final event (connected, failed, refused) went out. */
   finalSent = false;
@@ -95,15 +95,39 @@ export class CallSession {
     );
     if (opts.holdOffer !== 'none') invite.setBody(holdOffer(opts.holdOffer, ctx.ownAddress), 'application/sdp');
     ctx.traceLeg?.(request.id, invite.callId);
-    this.initiatorLeg = new OutgoingLeg(ctx.stack, ctx.timers, invite, opts.ringTimeoutMs, {
-      onRinging: () => this.event('ringing', 'initiator', 180, TEXT.ringingInitiator),
-      onAnswered: (res, session, seq) => this.initiatorAnswered(res, session, seq),
-      onFailed: (code) => {
-        this.fail('initiator', code, 'initiator-failed');
-        this.finish();
-      },
-      onEnded: () => this.initiatorEnded(),
-    });
+    this.initiatorLeg = new OutgoingLeg(ctx.stack, ctx.timers, invite, opts.ringTimeoutMs, this);
+  }
+
+  // ── LegHandler: what the initiator and destination legs report ─────────────────
+
+  onLegRinging(leg: OutgoingLeg): void {
+    if (leg === this.initiatorLeg) this.event('ringing', 'initiator', 180, TEXT.ringingInitiator);
+    else if (leg === this.destinationLeg) this.destinationRings();
+  }
+
+  onLegAnswered(leg: OutgoingLeg, res: SipResponse, session: InviteSession, seq: number): void {
+    if (leg === this.initiatorLeg) this.initiatorAnswered(res, session, seq);
+    else if (leg === this.destinationLeg) this.guard('destination-answered', () => this.destinationAnswered(res, session, seq));
+  }
+
+  onLegFailed(leg: OutgoingLeg, code: number): void {
+    if (leg === this.initiatorLeg) {
+      this.fail('initiator', code, 'initiator-failed');
+      this.finish();
+    } else if (leg === this.destinationLeg) {
+      this.fail('destination', code, 'destination-failed');
+      this.endAll();
+    }
+  }
+
+  onLegEnded(leg: OutgoingLeg): void {
+    if (leg === this.initiatorLeg) this.initiatorEnded();
+    else if (leg === this.destinationLeg) {
+      // Answered but not yet connected (our re-INVITE to the initiator is out): the session
+      // still ends with one final event. Once connected, fail() is a no-op.
+      this.fail('destination', 487, 'destination-hung-up');
+      this.endAll('destination-hung-up');
+    }
   }
 
   get id(): string {
@@ -316,20 +340,7 @@ export class CallSession {
     // decisions.md §6: the destination sees the initiator's address as From.
     const invite = this.ctx.stack.createRequest('INVITE', req.destination, `<${req.initiator}>`, `<${req.destination}>`);
     this.ctx.traceLeg?.(req.id, invite.callId);
-    this.destinationLeg = new OutgoingLeg(this.ctx.stack, this.ctx.timers, invite, req.options.ringTimeoutMs, {
-      onRinging: () => this.destinationRings(),
-      onAnswered: (res, session, seq) => this.guard('destination-answered', () => this.destinationAnswered(res, session, seq)),
-      onFailed: (code) => {
-        this.fail('destination', code, 'destination-failed');
-        this.endAll();
-      },
-      onEnded: () => {
-        // Answered but not yet connected (our re-INVITE to the initiator is out): the session
-        // still ends with one final event. Once connected, fail() is a no-op.
-        this.fail('destination', 487, 'destination-hung-up');
-        this.endAll('destination-hung-up');
-      },
-    });
+    this.destinationLeg = new OutgoingLeg(this.ctx.stack, this.ctx.timers, invite, req.options.ringTimeoutMs, this);
     this.destinationLeg.start();
   }
 

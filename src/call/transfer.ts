@@ -141,11 +141,12 @@ export class Transfer {
     const referredBy = this.refer.get('referred-by');
     invite.set('Referred-By', referredBy ?? `<${this.transferor.uri}>`);
     const leg = new OutgoingLeg(this.host.stack, this.host.timers, invite, this.host.ringTimeoutMs, {
-      onRinging: () => {
+      // Closures are fine here: a transfer's target leg is rare and short-lived.
+      onLegRinging: () => {
         notifier.notify(180, 'Ringing');
         this.host.event('transfer-ringing', this.transferor.leg, 180, 'Transfer target ringing');
       },
-      onAnswered: (res, session, seq) => {
+      onLegAnswered: (_leg, res, session, seq) => {
         if (this.finished) {
           session.ack(seq, res.body.length ? { body: holdAnswer(res.body, this.host.ownAddress) } : undefined);
           session.bye();
@@ -179,8 +180,8 @@ export class Transfer {
           },
         });
       },
-      onFailed: (code) => this.targetFailed(code),
-      onEnded: () => {},
+      onLegFailed: (_leg, code) => this.targetFailed(code),
+      onLegEnded: () => {},
     });
     this.targetLeg = leg;
     this.host.addLeg(leg);
