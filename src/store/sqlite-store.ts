@@ -5,10 +5,12 @@
  * (decisions.md §7), while other events wait in a queue written in one transaction every
  * `batchMs` or `batchSize` events, from a timer: never from the call path itself.
  *
- * Each call is a row of `calls` (the derived record, for queries and CSV) plus its events in
- * `events`. Records of live calls are kept in memory between batches, so writing a batch is
- * one upsert per touched call and one insert per event; the database stays the truth (a cache
- * entry is dropped when a write fails and reloaded from the rows when needed).
+ * Each call is one row of `calls`: the derived record (for queries and CSV) and its events, as
+ * newline-delimited JSON in the `events` column (one event a line: JSON.stringify never writes
+ * a raw newline). Records of live calls are kept in memory between batches, so writing a batch
+ * is one statement per touched call, which appends the batch's events of that call
+ * (`events = events || ?`); the database stays the truth (a cache entry is dropped when a write
+ * fails and reloaded from its row when needed). Listing and CSV export never read `events`.
  *
  * The connection never checkpoints the WAL itself: a worker thread does (checkpointer.ts), so a
  * commit never pays for copying the WAL into the database and fsyncing it.
@@ -97,6 +99,8 @@ interface CallRow {
   final_text: string | null;
   reason: string | null;
   transfers: string;
+  /** Newline-delimited JSON; selected only when a record's events are wanted. */
+  events?: string;
 }
 
 /** The columns `applyEvent` changes; the others come from the request. */
@@ -115,7 +119,11 @@ const CALL_COLUMNS: readonly (keyof CallRow)[] = [
   'fallback_at', 'ended_at', 'final_code', 'final_text', 'reason', 'transfers',
 ];
 
-/** Schema versions, applied in order; `PRAGMA user_version` = how many are applied. Append only. */
+/**
+ * Schema versions, applied in order; `PRAGMA user_version` = how many are applied. Append only.
+ * 1: `calls` and an `events` table (a row per event). 2: a call's events in its row (one row
+ * write per call and commit instead of one per event), moved over in seq order.
+ */
 const MIGRATIONS: readonly string[] = [
   `CREATE TABLE calls (
      id TEXT PRIMARY KEY NOT NULL,
@@ -139,6 +147,10 @@ const MIGRATIONS: readonly string[] = [
      json TEXT NOT NULL,
      PRIMARY KEY (call_id, seq)
    ) WITHOUT ROWID;`,
+  `ALTER TABLE calls ADD COLUMN events TEXT NOT NULL DEFAULT '';
+   UPDATE calls SET events = (SELECT group_concat(json || char(10), '' ORDER BY seq) FROM events WHERE call_id = calls.id)
+     WHERE id IN (SELECT call_id FROM events);
+   DROP TABLE events;`,
 ];
 
 export const SCHEMA_VERSION = MIGRATIONS.length;
@@ -171,6 +183,11 @@ export class SqliteCallStore implements CallStore {
    * calls_by_state index entry even when the value is the same; most batches change only times.
    */
   private readonly writtenState = new WeakMap<CallRecord, string>();
+  /**
+   * The highest seq in each cached record's row: a committed record keeps no events (trimCache),
+   * so this is what tells a replayed event from a new one (seqs of a call arrive in order).
+   */
+  private readonly writtenSeq = new WeakMap<CallRecord, number>();
 
   constructor(private readonly opts: SqliteStoreOptions) {
     this.batchMs = opts.batchMs ?? 50;
@@ -319,7 +336,7 @@ export class SqliteCallStore implements CallStore {
     }
     params.push(limit + 1);
     const rows = this.listStatement(conditions).all(...params);
-    const page: ListPage = { records: rows.slice(0, limit).map((r) => this.rowToRecord(r, true)) };
+    const page: ListPage = { records: rows.slice(0, limit).map((r) => this.rowToRecord(r, false)) };
     if (rows.length > limit) {
       const last = page.records[page.records.length - 1]!;
       page.nextCursor = encodeCursor(last.createdAt, last.id);
@@ -366,7 +383,6 @@ export class SqliteCallStore implements CallStore {
     const purge = this.requireDb().transaction(() => {
       const ids = this.stmts.oldIds.all(cutoff, limit);
       for (const id of ids) {
-        this.stmts.deleteEvents.run(id);
         this.stmts.deleteCall.run(id);
         this.live.delete(id);
       }
@@ -472,6 +488,8 @@ export class SqliteCallStore implements CallStore {
   /** Inside the batch transaction. */
   private apply(ops: Op[]): Set<CallRecord> {
     const touched = new Set<CallRecord>();
+    /** The lines this batch appends to each touched call's `events`. */
+    const lines = new Map<CallRecord, string>();
     for (const op of ops) {
       if (op.kind === 'start') {
         let record = this.load(op.request.id);
@@ -493,22 +511,28 @@ export class SqliteCallStore implements CallStore {
           this.fullWrite.add(record);
         }
         this.live.set(record.id, record);
+        // Applied once: an event the row holds already is neither folded nor appended again. A
+        // record reloaded from its row (as after a rollback) holds the row's events, and
+        // applyEvent skips those; a committed cached record keeps only their highest seq.
+        if (e.seq <= (this.writtenSeq.get(record) ?? 0)) continue;
         if (applyEvent(record, e)) {
-          this.stmts.insertEvent.run(e.callId, e.seq, JSON.stringify(e));
+          lines.set(record, (lines.get(record) ?? '') + JSON.stringify(e) + '\n');
           touched.add(record);
         }
       }
     }
-      // A call's row is written whole once (and when its request arrives after its first events),
-    // then only the columns events change: a 25-column upsert costs twice such an UPDATE.
+    // A call's row is written whole once (and when its request arrives after its first events),
+    // then only the columns events change: a 25-column upsert costs twice such an UPDATE. Either
+    // way the statement appends the call's new events.
     for (const record of touched) {
+      const appended = lines.get(record) ?? '';
       if (this.fullWrite.has(record)) {
-        this.stmts.upsertCall.run(callRowValues(record));
+        this.stmts.upsertCall.run(callRowValues(record, appended));
         this.fullWrite.delete(record);
       } else if (this.writtenState.get(record) === record.state) {
-        this.stmts.updateCallKeepState.run(mutableRowValues(record, false));
+        this.stmts.updateCallKeepState.run(mutableRowValues(record, false, appended));
       } else {
-        this.stmts.updateCall.run(mutableRowValues(record, true));
+        this.stmts.updateCall.run(mutableRowValues(record, true, appended));
       }
       // A rollback drops the cached records (flush): a record reloaded from its row starts afresh.
       this.writtenState.set(record, record.state);
@@ -530,7 +554,10 @@ export class SqliteCallStore implements CallStore {
       // Committed: a cached record only folds later events (reads come from the rows), and a
       // batch is re-applied only after a rollback, which reloads the record with its events.
       // Without them a held call's record is a few hundred bytes instead of two kilobytes.
-      else record.events.length = 0;
+      else if (record.events.length > 0) {
+        this.writtenSeq.set(record, Math.max(this.writtenSeq.get(record) ?? 0, record.events[record.events.length - 1]!.seq));
+        record.events.length = 0;
+      }
     }
     if (this.live.size <= this.maxCached) return;
     // Map order is insertion order: the oldest first.
@@ -554,7 +581,7 @@ export class SqliteCallStore implements CallStore {
         destination: legTimes(row.destination_ringing_at, row.destination_answered_at, row.destination_ended_at),
       },
       transfers: JSON.parse(row.transfers) as TransferRecord[],
-      events: withEvents ? this.stmts.eventsOf.all(row.id).map((json) => JSON.parse(json) as CallEvent) : [],
+      events: withEvents && row.events ? parseEvents(row.events) : [],
     };
     if (row.mode !== null) record.mode = row.mode as CallMode;
     if (row.trigger !== null) record.trigger = row.trigger as TriggerName;
@@ -578,7 +605,7 @@ export class SqliteCallStore implements CallStore {
     let stmt = this.listStatements.get(where);
     if (!stmt) {
       stmt = this.requireDb().prepare<unknown[], CallRow>(
-        `SELECT * FROM calls ${where} ORDER BY created_at DESC, id DESC LIMIT ?`,
+        `SELECT ${CALL_COLUMNS.join(', ')} FROM calls ${where} ORDER BY created_at DESC, id DESC LIMIT ?`,
       );
       this.listStatements.set(where, stmt);
     }
@@ -597,24 +624,22 @@ export class SqliteCallStore implements CallStore {
     return {
       // Positional parameters: binding 25 named ones from an object costs more than the write.
       upsertCall: db.prepare<unknown[], unknown>(
-        `INSERT INTO calls (${names}) VALUES (${values}) ON CONFLICT (id) DO UPDATE SET ${updates}`,
+        `INSERT INTO calls (${names}, events) VALUES (${values}, ?)
+           ON CONFLICT (id) DO UPDATE SET ${updates}, events = events || excluded.events`,
       ),
       updateCall: db.prepare<unknown[], unknown>(
-        `UPDATE calls SET ${MUTABLE_COLUMNS.map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+        `UPDATE calls SET ${MUTABLE_COLUMNS.map((c) => `${c} = ?`).join(', ')}, events = events || ? WHERE id = ?`,
       ),
       updateCallKeepState: db.prepare<unknown[], unknown>(
-        `UPDATE calls SET ${MUTABLE_COLUMNS.filter((c) => c !== 'state').map((c) => `${c} = ?`).join(', ')} WHERE id = ?`,
+        `UPDATE calls SET ${MUTABLE_COLUMNS.filter((c) => c !== 'state').map((c) => `${c} = ?`).join(', ')}, events = events || ? WHERE id = ?`,
       ),
-      insertEvent: db.prepare<[string, number, string], unknown>(
-        'INSERT OR REPLACE INTO events (call_id, seq, json) VALUES (?, ?, ?)',
-      ),
-      getCall: db.prepare<[string], CallRow>('SELECT * FROM calls WHERE id = ?'),
-      eventsOf: db.prepare<[string], string>('SELECT json FROM events WHERE call_id = ? ORDER BY seq').pluck(),
+      getCall: db.prepare<[string], CallRow>(`SELECT ${names}, events FROM calls WHERE id = ?`),
+      // Explicit columns, never `events`: a page of a thousand calls would read kilobytes each.
       exportFirst: db.prepare<[number, number], CallRow>(
-        `SELECT * FROM calls WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ${EXPORT_PAGE}`,
+        `SELECT ${names} FROM calls WHERE created_at >= ? AND created_at < ? ORDER BY created_at, id LIMIT ${EXPORT_PAGE}`,
       ),
       exportAfter: db.prepare<[number, number, number, number, string], CallRow>(
-        `SELECT * FROM calls WHERE created_at >= ? AND created_at < ?
+        `SELECT ${names} FROM calls WHERE created_at >= ? AND created_at < ?
            AND (created_at > ? OR (created_at = ? AND id > ?)) ORDER BY created_at, id LIMIT ${EXPORT_PAGE}`,
       ),
       interrupt: db.prepare<[number], unknown>(
@@ -624,7 +649,6 @@ export class SqliteCallStore implements CallStore {
       oldIds: db.prepare<[number, number], string>(
         'SELECT id FROM calls WHERE created_at < ? ORDER BY created_at LIMIT ?',
       ).pluck(),
-      deleteEvents: db.prepare<[string], unknown>('DELETE FROM events WHERE call_id = ?'),
       deleteCall: db.prepare<[string], unknown>('DELETE FROM calls WHERE id = ?'),
     };
   }
@@ -656,8 +680,8 @@ function legTimes(ringingAt: number | null, answeredAt: number | null, endedAt: 
   return t;
 }
 
-/** The values of CALL_COLUMNS, in order. */
-function callRowValues(r: CallRecord): unknown[] {
+/** The values of CALL_COLUMNS, in order, then the events to append. */
+function callRowValues(r: CallRecord, events: string): unknown[] {
   return [
     r.id, r.createdAt, r.state, r.mode ?? null, r.trigger ?? null,
     r.client?.address ?? null, r.client?.port ?? null, r.client?.key ?? null,
@@ -666,22 +690,42 @@ function callRowValues(r: CallRecord): unknown[] {
     r.legs.initiator.ringingAt ?? null, r.legs.initiator.answeredAt ?? null, r.legs.initiator.endedAt ?? null,
     r.legs.destination.ringingAt ?? null, r.legs.destination.answeredAt ?? null, r.legs.destination.endedAt ?? null,
     r.fallbackAt ?? null, r.endedAt ?? null, r.finalCode ?? null, r.finalText ?? null, r.reason ?? null,
-    JSON.stringify(r.transfers),
+    JSON.stringify(r.transfers), events,
   ];
 }
 
-/** The values of MUTABLE_COLUMNS (without `state` unless `withState`), in order, then the id. */
-function mutableRowValues(r: CallRecord, withState: boolean): unknown[] {
+/** The values of MUTABLE_COLUMNS (without `state` unless `withState`), in order, then the events to append and the id. */
+function mutableRowValues(r: CallRecord, withState: boolean, events: string): unknown[] {
   const values = [
     r.initiator, r.destination,
     r.legs.initiator.ringingAt ?? null, r.legs.initiator.answeredAt ?? null, r.legs.initiator.endedAt ?? null,
     r.legs.destination.ringingAt ?? null, r.legs.destination.answeredAt ?? null, r.legs.destination.endedAt ?? null,
     r.fallbackAt ?? null, r.endedAt ?? null, r.finalCode ?? null, r.finalText ?? null, r.reason ?? null,
     r.transfers.length === 0 ? '[]' : JSON.stringify(r.transfers),
-    r.id,
+    events, r.id,
   ];
   if (withState) values.unshift(r.state);
   return values;
+}
+
+/** The `events` column: one JSON event a line, each line ended by a newline; returned in seq order. */
+function parseEvents(text: string): CallEvent[] {
+  const events: CallEvent[] = [];
+  let start = 0;
+  let sorted = true;
+  const add = (line: string) => {
+    const e = JSON.parse(line) as CallEvent;
+    if (events.length > 0 && events[events.length - 1]!.seq > e.seq) sorted = false;
+    events.push(e);
+  };
+  for (let end = text.indexOf('\n'); end !== -1; end = text.indexOf('\n', start)) {
+    if (end > start) add(text.slice(start, end));
+    start = end + 1;
+  }
+  if (start < text.length) add(text.slice(start));
+  // Lines are appended as events arrive, which is seq order; a late one is put in its place.
+  if (!sorted) events.sort((a, b) => a.seq - b.seq);
+  return events;
 }
 
 /** Opaque to clients: base64url of `<createdAt>.<id>`. */

@@ -22,7 +22,7 @@ export interface ListQuery {
 }
 
 export interface ListPage {
-  /** Newest first: by createdAt, then id, both descending. */
+  /** Newest first: by createdAt, then id, both descending. Without their events (`get` has them). */
   records: CallRecord[];
   /** Present when more records may follow. */
   nextCursor?: string;

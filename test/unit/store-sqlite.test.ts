@@ -29,6 +29,13 @@ interface Fixture {
   errors: { err: unknown; where: string }[];
   /** A second connection, as another process would see the file. */
   peek(sql: string, ...params: unknown[]): unknown[];
+  /** The events in the file (of one call, or of all), as that connection sees them: seqs by call. */
+  eventsInFile(callId?: string): number[];
+}
+
+/** The `events` column: one JSON event a line. */
+function eventLines(text: string): CallEvent[] {
+  return text.split('\n').filter((l) => l !== '').map((l) => JSON.parse(l) as CallEvent);
 }
 
 function open(t: { after(fn: () => void): void }, extra: Partial<SqliteStoreOptions> = {}, path?: string): Fixture {
@@ -44,7 +51,12 @@ function open(t: { after(fn: () => void): void }, extra: Partial<SqliteStoreOpti
     reader.close();
     store.close();
   });
-  return { store, clock, path: file, errors, peek: (sql, ...params) => reader.prepare(sql).all(...params) };
+  const peek = (sql: string, ...params: unknown[]) => reader.prepare(sql).all(...params);
+  const eventsInFile = (callId?: string) => {
+    const rows = (callId === undefined ? peek('SELECT events FROM calls ORDER BY id') : peek('SELECT events FROM calls WHERE id = ?', callId)) as { events: string }[];
+    return rows.flatMap((r) => eventLines(r.events).map((e) => e.seq));
+  };
+  return { store, clock, path: file, errors, peek, eventsInFile };
 }
 
 function request(id: string, extra: Partial<CallRequest> = {}): CallRequest {
@@ -72,7 +84,8 @@ test('schema: created at user_version, WAL, synchronous NORMAL, tables and index
   assert.equal(f.store.pragmaValue('synchronous'), 1);
   const names = f.peek("SELECT name FROM sqlite_master WHERE type IN ('table','index') AND name NOT LIKE 'sqlite_%' ORDER BY name")
     .map((r) => (r as { name: string }).name);
-  assert.deepEqual(names, ['calls', 'calls_by_created', 'calls_by_state', 'events']);
+  assert.deepEqual(names, ['calls', 'calls_by_created', 'calls_by_state']);
+  assert.equal(SCHEMA_VERSION, 2);
 });
 
 test('schema: reopening keeps the rows; a database from a newer version is refused with a clear error', (t) => {
@@ -90,7 +103,7 @@ test('schema: reopening keeps the rows; a database from a newer version is refus
   raw.pragma('user_version = 99');
   raw.close();
   const newer = new SqliteCallStore({ path, timers: new FakeClock(), reportError: () => {} });
-  assert.throws(() => newer.open(), /schema version 99 is newer than this server knows \(1\)/);
+  assert.throws(() => newer.open(), /schema version 99 is newer than this server knows \(2\)/);
 });
 
 test('batching: appended events reach the file only when the timer fires, in one batch', (t) => {
@@ -101,10 +114,10 @@ test('batching: appended events reach the file only when the timer fires, in one
   assert.equal(f.store.queued, 3);
   assert.equal(f.peek('SELECT * FROM calls').length, 0);
   f.clock.advance(49);
-  assert.equal(f.peek('SELECT * FROM events').length, 0);
+  assert.deepEqual(f.eventsInFile(), []);
   f.clock.advance(1);
   assert.equal(f.store.queued, 0);
-  assert.equal(f.peek('SELECT * FROM events').length, 2);
+  assert.deepEqual(f.eventsInFile('b1'), [1, 2]);
   const row = f.peek('SELECT state, initiator_ringing_at, client_key FROM calls WHERE id = ?', 'b1')[0];
   assert.deepEqual(row, { state: 'in-progress', initiator_ringing_at: T0 + 2000, client_key: 'crm' });
 });
@@ -113,9 +126,9 @@ test('batching: reaching batchSize writes from a 0 ms timer, not from append its
   const f = open(t, { batchSize: 5 });
   f.store.recordStart(request('s1'), T0);
   for (let seq = 1; seq <= 4; seq++) f.store.append(ev('s1', seq, 'ringing', 'initiator', 180));
-  assert.equal(f.peek('SELECT * FROM events').length, 0, 'append does not write');
+  assert.deepEqual(f.eventsInFile(), [], 'append does not write');
   f.clock.advance(0);
-  assert.equal(f.peek('SELECT * FROM events').length, 4);
+  assert.deepEqual(f.eventsInFile('s1'), [1, 2, 3, 4]);
   assert.equal(f.store.queued, 0);
 });
 
@@ -145,7 +158,7 @@ test('durable path: a final event and everything queued before it are committed 
     f.peek('SELECT state, final_code, reason, ended_at FROM calls WHERE id = ?', 'd1')[0],
     { state: 'failed', final_code: 486, reason: 'initiator-failed', ended_at: T0 + 3000 },
   );
-  assert.equal(f.peek('SELECT * FROM events WHERE call_id = ?', 'd1').length, 3);
+  assert.deepEqual(f.eventsInFile('d1'), [1, 2, 3]);
   assert.equal(f.store.queued, 0);
   f.clock.advance(1000);
   assert.equal(f.errors.length, 0);
@@ -284,7 +297,8 @@ test('deleteOlderThan removes old calls and their events, in slices when asked',
   assert.ok(f.store.get('old3'));
   assert.equal(f.store.deleteOlderThan(T0 + 100), 4);
   assert.equal(f.store.deleteOlderThan(T0 + 100), 0);
-  assert.deepEqual(f.peek('SELECT call_id FROM events'), [{ call_id: 'new' }]);
+  assert.deepEqual(f.peek('SELECT id FROM calls'), [{ id: 'new' }]);
+  assert.deepEqual(f.eventsInFile('new'), [1]);
   assert.ok(f.store.get('new'));
 });
 
@@ -309,6 +323,116 @@ test('a failing write (database locked) is reported, kept queued, and written on
   assert.equal(r.state, 'completed');
   assert.equal(r.transfers.length, 1);
   assert.deepEqual(r.events.map((e) => e.seq), [1, 2, 3]);
+  assert.deepEqual(f.eventsInFile('x'), [1, 2, 3], 'each event in the row once, in order');
+});
+
+test('a batch rolled back midway is re-applied whole: no event of it lost, none written twice', (t) => {
+  const f = open(t, { busyTimeoutMs: 0 });
+  f.store.recordStart(request('p'), T0);
+  f.store.append(ev('p', 1, 'initiated'));
+  f.store.append(ev('p', 2, 'ringing', 'initiator', 180));
+  f.store.flush(); // committed: the cached record keeps no events, the row has 1 and 2
+  f.store.append(ev('p', 3, 'answered', 'initiator'));
+  f.store.recordStart(request('n'), T0 + 1);
+  f.store.append(ev('n', 1, 'initiated'));
+  f.store.append(ev('p', 4, 'ringing', 'destination', 180));
+  // The row of `p` is written, then the insert of `n` fails: a trigger stands in for a failing disk.
+  const saboteur = new Database(f.path);
+  t.after(() => saboteur.close());
+  saboteur.exec("CREATE TRIGGER fail_n BEFORE INSERT ON calls WHEN NEW.id = 'n' BEGIN SELECT RAISE(ABORT, 'disk trouble'); END");
+  assert.throws(() => f.store.flush(), /disk trouble/);
+  assert.deepEqual(f.eventsInFile('p'), [1, 2], 'rolled back: p keeps what it had');
+  assert.equal(f.store.queued, 4);
+  saboteur.exec('DROP TRIGGER fail_n');
+  f.store.append(ev('p', 5, 'connected', 'destination'));
+  f.clock.advance(50); // the retry the failure armed
+  assert.equal(f.store.queued, 0);
+  assert.deepEqual(f.eventsInFile('p'), [1, 2, 3, 4, 5]);
+  assert.deepEqual(f.eventsInFile('n'), [1]);
+  const p = f.store.get('p')!;
+  assert.equal(p.state, 'connected');
+  assert.equal(p.legs.initiator.answeredAt, T0 + 3000);
+  assert.deepEqual(p.events.map((e) => e.kind), ['initiated', 'ringing', 'answered', 'ringing', 'connected']);
+  // A replayed event (same seq) is not appended again.
+  f.store.append(ev('p', 5, 'connected', 'destination'));
+  f.store.flush();
+  assert.deepEqual(f.eventsInFile('p'), [1, 2, 3, 4, 5]);
+  assert.equal(f.store.get('p')!.events.length, 5);
+  assert.deepEqual(f.errors, [], 'the failure went to the caller of flush()');
+});
+
+test('migration 2: a version-1 file keeps its calls, and their events move into the rows in seq order', (t) => {
+  const path = join(tempDir(t), 'v1.db');
+  const v1 = new Database(path);
+  v1.pragma('journal_mode = WAL');
+  // Migration 1 as released.
+  v1.exec(`CREATE TABLE calls (
+     id TEXT PRIMARY KEY NOT NULL,
+     created_at INTEGER NOT NULL,
+     state TEXT NOT NULL,
+     mode TEXT, trigger TEXT, client_address TEXT, client_port INTEGER, client_key TEXT,
+     raw_initiator TEXT, raw_destination TEXT,
+     initiator TEXT NOT NULL, destination TEXT NOT NULL,
+     options TEXT,
+     initiator_ringing_at INTEGER, initiator_answered_at INTEGER, initiator_ended_at INTEGER,
+     destination_ringing_at INTEGER, destination_answered_at INTEGER, destination_ended_at INTEGER,
+     fallback_at INTEGER, ended_at INTEGER,
+     final_code INTEGER, final_text TEXT, reason TEXT,
+     transfers TEXT NOT NULL DEFAULT '[]'
+   );
+   CREATE INDEX calls_by_created ON calls (created_at, id);
+   CREATE INDEX calls_by_state ON calls (state, created_at, id);
+   CREATE TABLE events (
+     call_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     json TEXT NOT NULL,
+     PRIMARY KEY (call_id, seq)
+   ) WITHOUT ROWID;
+   PRAGMA user_version = 1;`);
+  const call = v1.prepare(`INSERT INTO calls (id, created_at, state, mode, initiator, destination, initiator_ringing_at)
+    VALUES (?, ?, ?, 'refer', 'sip:a@x', 'sip:b@x', ?)`);
+  const event = v1.prepare('INSERT INTO events (call_id, seq, json) VALUES (?, ?, ?)');
+  call.run('old-a', T0, 'connected', T0 + 1000);
+  call.run('old-b', T0 + 1, 'in-progress', null);
+  call.run('old-c', T0 + 2, 'failed', null);
+  // Inserted out of order, with a text holding a newline (escaped by JSON).
+  for (const seq of [3, 1, 2]) event.run('old-a', seq, JSON.stringify(ev('old-a', seq, seq === 3 ? 'connected' : 'ringing', 'initiator', 180, { text: `line ${seq}\nsecond line` })));
+  event.run('old-c', 1, JSON.stringify(ev('old-c', 1, 'failed', 'initiator', 486)));
+  v1.close();
+
+  const f = open(t, {}, path);
+  assert.equal(f.store.pragmaValue('user_version'), 2);
+  assert.deepEqual(f.peek("SELECT name FROM sqlite_master WHERE name = 'events'"), [], 'the events table is gone');
+  const a = f.store.get('old-a')!;
+  assert.deepEqual(a.events.map((e) => e.seq), [1, 2, 3]);
+  assert.equal(a.events[1]!.text, 'line 2\nsecond line');
+  assert.equal(a.state, 'connected');
+  assert.equal(a.legs.initiator.ringingAt, T0 + 1000);
+  assert.deepEqual(f.store.get('old-b')!.events, [], 'a call without events: an empty column');
+  assert.deepEqual(f.store.get('old-c')!.events.map((e) => e.kind), ['failed']);
+  // The migrated rows take new events after theirs.
+  f.store.appendDurable(ev('old-b', 1, 'failed', 'initiator', 486));
+  f.store.appendDurable(ev('old-a', 4, 'completed', undefined, 200, { reason: 'referred' }));
+  assert.deepEqual(f.eventsInFile('old-a'), [1, 2, 3, 4]);
+  assert.deepEqual(f.eventsInFile('old-b'), [1]);
+  assert.equal(f.store.get('old-a')!.state, 'completed');
+});
+
+test('list and CSV export do not read the events column', (t) => {
+  const f = open(t);
+  f.store.recordStart(request('l1'), T0);
+  f.store.append(ev('l1', 1, 'initiated'));
+  f.store.appendDurable(ev('l1', 2, 'failed', 'initiator', 486));
+  // Events that would not parse: only get() may read the column.
+  const raw = new Database(f.path);
+  raw.prepare("UPDATE calls SET events = events || 'not json' || char(10) WHERE id = 'l1'").run();
+  raw.close();
+  const page = f.store.list({ limit: 10 });
+  assert.deepEqual(page.records.map((r) => [r.id, r.state, r.events.length]), [['l1', 'failed', 0]]);
+  const lines: string[] = [];
+  f.store.exportCsv({ since: T0 - 1, until: T0 + 1 }, (line) => lines.push(line));
+  assert.equal(lines.length, 2);
+  assert.throws(() => f.store.get('l1'), SyntaxError);
 });
 
 test('the queue is bounded (writes failing for long): the oldest operations are dropped and reported', (t) => {
@@ -331,7 +455,7 @@ test('close flushes what is queued; a closed store refuses work', (t) => {
   clock.advance(1000); // the cancelled batch timer does nothing
   const raw = new Database(path, { readonly: true });
   t.after(() => raw.close());
-  assert.equal((raw.prepare('SELECT COUNT(*) AS n FROM events').get() as { n: number }).n, 1);
+  assert.deepEqual(eventLines((raw.prepare('SELECT events FROM calls WHERE id = ?').get('z') as { events: string }).events).map((e) => e.kind), ['initiated']);
 });
 
 test('a live call dropped from the memory cache reloads from its rows and goes on correctly', (t) => {
