@@ -6,6 +6,7 @@
 import { createResponse } from '../sip/message/index.js';
 import type { SipStack } from '../sip/stack/index.js';
 import type { TimerHost } from '../sip/timer.js';
+import { FixedTimerQueue } from '../sip/fixed-timers.js';
 import { AdmissionControl, type AdmissionPolicy } from './admission.js';
 import type { CallEvent } from './events.js';
 import type { EventPublisher } from './publisher.js';
@@ -33,6 +34,9 @@ export type StartResult =
 
 export type HangupResult = 'ok' | 'not-found' | 'ended';
 
+/** How many MaxCallDuration lengths get a FixedTimerQueue of their own. */
+const MAX_DURATION_QUEUES = 8;
+
 export class CallEngine {
   private readonly calls = new Map<string, CallSession>();
   private readonly admission: AdmissionControl;
@@ -45,6 +49,7 @@ export class CallEngine {
    * not five closures per call kept as long as the call (issue 6: memory per held call).
    */
   private readonly sessionContext: SessionContext;
+  private readonly durationQueues = new Map<number, FixedTimerQueue>();
 
   constructor(private readonly opts: EngineOptions) {
     this.admission = new AdmissionControl(opts.policy, opts.now ?? Date.now);
@@ -66,11 +71,26 @@ export class CallEngine {
         return undefined;
       },
       reportError: (err, where) => this.opts.reportError(err, where),
+      durationQueue: (ms) => this.durationQueue(ms),
     };
     opts.stack.onRequest('INVITE', (req, tx) => {
       // An INVITE outside any click-to-call (compatibility.md): refused.
       opts.stack.respond(tx, createResponse(req, 403, 'Forbidden (click-to-call server)', opts.stack.newTag()));
     });
+  }
+
+  /**
+   * MaxCallDuration timers, one FIFO per length (fixed-timers.ts). A REST request may choose its
+   * own length: only the first MAX_DURATION_QUEUES lengths get a queue (an empty one holds no
+   * timer), the others a timer per call.
+   */
+  private durationQueue(ms: number): FixedTimerQueue | undefined {
+    let queue = this.durationQueues.get(ms);
+    if (queue === undefined && this.durationQueues.size < MAX_DURATION_QUEUES && ms > 0 && Number.isFinite(ms)) {
+      queue = new FixedTimerQueue(this.opts.timers, ms);
+      this.durationQueues.set(ms, queue);
+    }
+    return queue;
   }
 
   /** Starts a call; a refusal is published as a `refused` event and returned. */

@@ -9,6 +9,7 @@ import type { SipStack } from '../sip/stack/index.js';
 import type { InviteSession } from '../sip/dialog/invite-session.js';
 import type { ReferClient, ReferEnd } from '../sip/dialog/refer-client.js';
 import type { TimerHandle, TimerHost } from '../sip/timer.js';
+import type { FixedTimerOwner, FixedTimerQueue } from '../sip/fixed-timers.js';
 import { holdAnswer, holdOffer } from '../sdp/hold.js';
 import { type CallEvent, type CallEventKind, type LegName, TEXT } from './events.js';
 import { OutgoingLeg, type LegHandler } from './leg.js';
@@ -37,6 +38,11 @@ export interface SessionContext {
   /** TransferHookUrl: asked before acting on a transfer. */
   transferHook?: (info: TransferHookInfo) => Promise<TransferDecision | undefined>;
   reportError(err: unknown, where: string): void;
+  /**
+   * The queue for MaxCallDuration timers of `ms` (fixed-timers.ts: one host timer for all held
+   * calls of that length), or undefined: a timer of its own.
+   */
+  durationQueue?(ms: number): FixedTimerQueue | undefined;
 }
 
 /** Marks "a transfer hook is being asked" (a second REFER meanwhile gets 491). */
@@ -58,7 +64,7 @@ export type SessionState =
   | 'connected'
   | 'ended';
 
-export class CallSession implements LegHandler {
+export class CallSession implements LegHandler, FixedTimerOwner {
   state: SessionState = 'calling-initiator';
   /** True once the final event (connected, failed, refused) went out. */
   finalSent = false;
@@ -69,6 +75,9 @@ export class CallSession implements LegHandler {
   private destination: InviteSession | undefined;
   private destinationRinging = false;
   private maxTimer: TimerHandle | undefined;
+  /** Or the MaxCallDuration timer in a shared queue (held calls: no host timer or closure each). */
+  private maxQueue: FixedTimerQueue | undefined;
+  private maxQueued = 0;
   /** 491 back-off before trying the REFER again. */
   private referRetryTimer: TimerHandle | undefined;
   /** Refer-Sub: false accepted: how long we wait for the phone to leave (its success signal). */
@@ -388,10 +397,23 @@ export class CallSession implements LegHandler {
    * offer alive for the whole call (V8 closures of one function share one context).
    */
   private armMaxDuration(): void {
+    const ms = this.request.options.maxDurationMs;
+    const queue = this.ctx.durationQueue?.(ms);
+    if (queue) {
+      this.maxQueue = queue;
+      this.maxQueued = queue.add(this, 'max-duration');
+      return;
+    }
     this.maxTimer = this.ctx.timers.setTimeout(() => {
       this.maxTimer = undefined;
       this.endAll('max-duration');
-    }, this.request.options.maxDurationMs);
+    }, ms);
+  }
+
+  /** FixedTimerOwner: the MaxCallDuration queue's timer for this call expired. */
+  fixedTimerFired(): void {
+    this.maxQueue = undefined;
+    this.guard('max-duration', () => this.endAll('max-duration'));
   }
 
   /**
@@ -649,6 +671,8 @@ export class CallSession implements LegHandler {
       if (t !== undefined) this.ctx.timers.clearTimeout(t);
     }
     this.maxTimer = undefined;
+    this.maxQueue?.cancel(this.maxQueued);
+    this.maxQueue = undefined;
     this.referRetryTimer = undefined;
     this.noSubscriptionTimer = undefined;
     this.initiatorLeg.dispose();

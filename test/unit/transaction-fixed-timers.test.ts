@@ -1,7 +1,7 @@
-// The FIFO queue that holds every fixed-length transaction timer (src/sip/transaction/fixed-timers.ts).
+// The FIFO queue that holds every fixed-length transaction timer (src/sip/fixed-timers.ts).
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { FixedTimerQueue, type FixedTimerOwner } from '../../src/sip/transaction/fixed-timers.js';
+import { FixedTimerQueue, type FixedTimerOwner } from '../../src/sip/fixed-timers.js';
 import { CountingTimers } from '../../src/sip/timer.js';
 import { FakeClock } from '../support/fake-clock.js';
 

@@ -9,7 +9,7 @@ import type { TimerHost } from '../timer.js';
 import type { ClientTransaction } from './client-transaction.js';
 import { InviteClientTransaction } from './invite-client.js';
 import { InviteServerTransaction } from './invite-server.js';
-import { FixedTimerQueue } from './fixed-timers.js';
+import { FixedTimerQueue } from '../fixed-timers.js';
 import { clientKey, hasRfc3261Branch, responseKey, rfc2543Base, serverKey } from './matching.js';
 import { NonInviteClientTransaction } from './non-invite-client.js';
 import { NonInviteServerTransaction } from './non-invite-server.js';

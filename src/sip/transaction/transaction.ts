@@ -5,7 +5,7 @@
  */
 import type { SipMessage, SipRequest } from '../message/message.js';
 import type { TimerHandle, TimerHost } from '../timer.js';
-import type { FixedTimerOwner, FixedTimerQueue } from './fixed-timers.js';
+import type { FixedTimerOwner, FixedTimerQueue } from '../fixed-timers.js';
 import type { TimerValues } from './settings.js';
 import type { AnyTransaction, Destination, TransactionEvent, TransactionWire } from './types.js';
 
