@@ -3,7 +3,10 @@
  * WAL with `synchronous = NORMAL`: a commit is durable against a crash of the process (not of
  * the machine) and costs a few µs, so final events are committed before they are published
  * (decisions.md §7), while other events wait in a queue written in one transaction every
- * `batchMs` or `batchSize` events, from a timer: never from the call path itself.
+ * `batchMs` or `batchSize` events, from a timer: never from the call path itself. A durable
+ * commit writes only the calls with a durable event waiting (each with all of its queued
+ * operations, in order); the other calls' operations wait for the batch, so that a short call
+ * is written once or twice, not at every commit that happens to fall within its life.
  *
  * Each call is one row of `calls`: the derived record (for queries and CSV) and its events, as
  * newline-delimited JSON in the `events` column (one event a line: JSON.stringify never writes
@@ -36,11 +39,16 @@ export interface SqliteStoreOptions {
   /** The database file (`DatabaseFile`); its directory is created if missing. `:memory:` for tests. */
   path: string;
   timers: TimerHost;
-  /** A queued event waits at most this long before its batch is written. */
+  /**
+   * A queued event waits at most this long before its batch is written. Default 200: most calls
+   * of a loaded server end (and are written by their durable commit) within it, so a batch
+   * rarely writes a call's row only for it to be written again a few ms later; a crash loses at
+   * most this much of the non-final events (finals are durable).
+   */
   batchMs?: number;
   /** A batch is written as soon as this many operations are queued (from a 0 ms timer). */
   batchSize?: number;
-  /** While writes fail, at most this many operations stay queued; older ones are dropped (and reported). */
+  /** While writes fail, at most this many operations stay queued; the oldest calls' are dropped (and reported). */
   maxQueued?: number;
   /**
    * Live-call records kept in memory; beyond, the oldest are dropped (they reload from the rows
@@ -58,6 +66,7 @@ export interface SqliteStoreOptions {
    * its end (setImmediate). The publisher holds the event back until then, so decisions §7
    * still holds — a final reaches nobody before it is stored — with one commit for many calls
    * rather than one each. Off: each durable event is committed before appendDurable returns.
+   * Either way a durable commit writes the calls with a durable event, not the whole queue.
    */
   groupCommit?: boolean;
   /**
@@ -71,6 +80,8 @@ export interface SqliteStoreOptions {
 }
 
 type Op = { kind: 'start'; request: CallRequest; at: number } | { kind: 'event'; event: CallEvent };
+
+const callIdOf = (op: Op): string => (op.kind === 'start' ? op.request.id : op.event.callId);
 
 /** One row of `calls`; column names as in the schema. */
 interface CallRow {
@@ -157,7 +168,9 @@ export const SCHEMA_VERSION = MIGRATIONS.length;
 
 export class SqliteCallStore implements CallStore {
   private db: Database.Database | undefined;
-  private queue: Op[] = [];
+  /** Queued operations by call, each call's in order; calls in the order of their first one (Map order). */
+  private readonly pending = new Map<string, Op[]>();
+  private queuedOps = 0;
   private timer: TimerHandle | undefined;
   private timerIsImmediate = false;
   private readonly live = new Map<string, CallRecord>();
@@ -168,8 +181,9 @@ export class SqliteCallStore implements CallStore {
   private stmts!: ReturnType<SqliteCallStore['prepareStatements']>;
   private readonly listStatements = new Map<string, Database.Statement<unknown[], CallRow>>();
   private writeBatch!: (ops: Op[]) => Set<CallRecord>;
-  /** Group commit: the durable events waiting for the end of this event-loop turn. */
+  /** Group commit: the durable events waiting for the end of this event-loop turn, and their calls. */
   private durableWaiters: { resolve: () => void; reject: (err: unknown) => void }[] = [];
+  private durableCalls = new Set<string>();
   private groupScheduled = false;
   private readonly groupSpacingMs: number;
   /** `timers.now()` at the end of the last commit (group spacing). */
@@ -190,7 +204,7 @@ export class SqliteCallStore implements CallStore {
   private readonly writtenSeq = new WeakMap<CallRecord, number>();
 
   constructor(private readonly opts: SqliteStoreOptions) {
-    this.batchMs = opts.batchMs ?? 50;
+    this.batchMs = opts.batchMs ?? 200;
     this.batchSize = opts.batchSize ?? 500;
     this.maxQueued = opts.maxQueued ?? 100_000;
     this.maxCached = opts.maxCached ?? 10_000;
@@ -249,11 +263,12 @@ export class SqliteCallStore implements CallStore {
 
   appendDurable(event: CallEvent): void | Promise<void> {
     this.requireDb();
-    this.queue.push({ kind: 'event', event });
+    this.push({ kind: 'event', event });
     if (!this.opts.groupCommit) {
-      this.flush();
+      this.write([event.callId]);
       return;
     }
+    this.durableCalls.add(event.callId);
     return new Promise<void>((resolve, reject) => {
       this.durableWaiters.push({ resolve, reject });
       if (!this.groupScheduled) {
@@ -265,14 +280,19 @@ export class SqliteCallStore implements CallStore {
     });
   }
 
-  /** Group commit: one transaction for every durable event of the turn, then their promises. */
+  /**
+   * Group commit: one transaction for the calls with a durable event (a read or the batch timer
+   * may have written them meanwhile), then their promises. Other calls stay queued.
+   */
   private commitGroup(): void {
     this.groupScheduled = false;
     const waiters = this.durableWaiters;
+    const calls = this.durableCalls;
     this.durableWaiters = [];
+    this.durableCalls = new Set();
     if (waiters.length === 0) return;
     try {
-      if (this.db) this.flush(); // closed meanwhile: close() has written them
+      if (this.db) this.write(calls); // closed meanwhile: close() has written them
     } catch (err) {
       for (const w of waiters) w.reject(err);
       return;
@@ -283,19 +303,36 @@ export class SqliteCallStore implements CallStore {
   flush(): void {
     this.requireDb();
     this.cancelTimer();
-    if (this.queue.length === 0) return;
-    const ops = this.queue;
+    this.write(undefined);
+  }
+
+  /**
+   * Writes and commits the queued operations of these calls (of every call: undefined), each
+   * call's all and in order; they leave the queue once committed. A call's events are never
+   * split between a commit and the queue, so they reach its row in order.
+   */
+  private write(calls: Iterable<string> | undefined): void {
+    const ids: string[] = [];
+    const ops: Op[] = [];
+    for (const id of calls ?? this.pending.keys()) {
+      const list = this.pending.get(id);
+      if (!list) continue;
+      ids.push(id);
+      for (const op of list) ops.push(op);
+    }
+    if (ops.length === 0) return;
     let touched: Set<CallRecord>;
     try {
       touched = this.writeBatch(ops);
     } catch (err) {
       // Rolled back: forget what the batch did to the cached records; the ops stay queued.
-      for (const op of ops) this.live.delete(op.kind === 'start' ? op.request.id : op.event.callId);
+      for (const id of ids) this.live.delete(id);
       this.arm(this.batchMs); // try again later, whoever asked for this write
       throw err;
     }
-    // Ops queued during the write (none today: everything is synchronous) are kept.
-    this.queue = this.queue === ops ? [] : this.queue.slice(ops.length);
+    for (const id of ids) this.pending.delete(id);
+    this.queuedOps -= ops.length;
+    if (this.queuedOps === 0) this.cancelTimer();
     this.trimCache(touched);
     this.committed();
   }
@@ -419,21 +456,43 @@ export class SqliteCallStore implements CallStore {
 
   /** Operations waiting for the next batch (tests, metrics). */
   get queued(): number {
-    return this.queue.length;
+    return this.queuedOps;
   }
 
   // ── writing ───────────────────────────────────────────────────────────────────
 
   private enqueue(op: Op): void {
     this.requireDb();
-    if (this.queue.length >= this.maxQueued) {
+    if (this.queuedOps >= this.maxQueued) {
       // Only while writes keep failing: drop the oldest rather than grow without bound.
-      const dropped = this.queue.splice(0, this.queue.length - this.maxQueued + 1);
-      this.opts.reportError(new Error(`record store: ${dropped.length} queued write(s) dropped, the database is failing`), 'store.queue');
+      const dropped = this.dropOldest(this.queuedOps - this.maxQueued + 1);
+      this.opts.reportError(new Error(`record store: ${dropped} queued write(s) dropped, the database is failing`), 'store.queue');
     }
-    this.queue.push(op);
-    if (this.queue.length >= this.batchSize) this.arm(0);
+    this.push(op);
+    if (this.queuedOps >= this.batchSize) this.arm(0);
     else if (this.timer === undefined) this.arm(this.batchMs);
+  }
+
+  private push(op: Op): void {
+    const id = callIdOf(op);
+    const list = this.pending.get(id);
+    if (list) list.push(op);
+    else this.pending.set(id, [op]);
+    this.queuedOps++;
+  }
+
+  /** The first operations of the calls queued longest (Map order); returns how many went. */
+  private dropOldest(n: number): number {
+    let dropped = 0;
+    for (const [id, list] of this.pending) {
+      if (dropped >= n) break;
+      const k = Math.min(n - dropped, list.length);
+      list.splice(0, k);
+      dropped += k;
+      if (list.length === 0) this.pending.delete(id);
+    }
+    this.queuedOps -= dropped;
+    return dropped;
   }
 
   private arm(ms: number): void {

@@ -48,9 +48,10 @@ export interface CallStore {
   /** Queued and written in a later batch: never blocks the call path. */
   append(event: CallEvent): void;
   /**
-   * For final and `completed` events: the queue and this event are written and committed
-   * before it returns (or its promise resolves). Throws if they could not be; the event stays
-   * queued for the next attempt.
+   * For final and `completed` events: this event and everything queued before it for its call
+   * are written and committed before it returns (or its promise resolves); other calls' queued
+   * operations may wait for their batch. Throws if they could not be; the event stays queued
+   * for the next attempt.
    */
   appendDurable(event: CallEvent): void | Promise<void>;
   /** Writes what is queued first, so a read sees every event appended before it. */

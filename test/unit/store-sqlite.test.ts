@@ -147,10 +147,12 @@ test('get() sees events still queued (it flushes first), with its events in seq 
   assert.equal(f.store.get('nope'), undefined);
 });
 
-test('durable path: a final event and everything queued before it are committed before appendDurable returns', (t) => {
+test('durable path: a final event and everything queued before it for its call are committed before appendDurable returns; other calls wait for the batch', (t) => {
   const f = open(t);
   f.store.recordStart(request('d1'), T0);
   f.store.append(ev('d1', 1, 'initiated'));
+  f.store.recordStart(request('other'), T0);
+  f.store.append(ev('other', 1, 'initiated'));
   f.store.append(ev('d1', 2, 'ringing', 'initiator', 180));
   f.store.appendDurable(ev('d1', 3, 'failed', 'initiator', 486, { reason: 'initiator-failed' }));
   // No clock advance: the other connection already sees it all.
@@ -159,6 +161,10 @@ test('durable path: a final event and everything queued before it are committed 
     { state: 'failed', final_code: 486, reason: 'initiator-failed', ended_at: T0 + 3000 },
   );
   assert.deepEqual(f.eventsInFile('d1'), [1, 2, 3]);
+  assert.deepEqual(f.peek('SELECT id FROM calls WHERE id = ?', 'other'), [], 'not written by the durable commit');
+  assert.equal(f.store.queued, 2);
+  f.clock.advance(50);
+  assert.deepEqual(f.eventsInFile('other'), [1], 'written by the batch');
   assert.equal(f.store.queued, 0);
   f.clock.advance(1000);
   assert.equal(f.errors.length, 0);
@@ -552,4 +558,114 @@ test('checkpoints: an in-memory store has no WAL and no worker', (t) => {
   assert.equal(store.checkpointStats, undefined);
   store.appendDurable(ev('mem', 1, 'failed', 'initiator', 486));
   assert.equal(store.get('mem')?.state, 'failed');
+});
+
+/** Counts the row writes of `calls` in the file (triggers of another connection: they fire in the store's transactions). */
+function countRowWrites(path: string): () => { inserts: number; updates: number } {
+  const db = new Database(path);
+  db.exec(`CREATE TABLE row_writes (kind TEXT PRIMARY KEY, n INTEGER NOT NULL);
+    INSERT INTO row_writes VALUES ('insert', 0), ('update', 0);
+    CREATE TRIGGER count_inserts AFTER INSERT ON calls BEGIN UPDATE row_writes SET n = n + 1 WHERE kind = 'insert'; END;
+    CREATE TRIGGER count_updates AFTER UPDATE ON calls BEGIN UPDATE row_writes SET n = n + 1 WHERE kind = 'update'; END;`);
+  const read = db.prepare('SELECT kind, n FROM row_writes');
+  return () => {
+    const counts = Object.fromEntries((read.all() as { kind: string; n: number }[]).map((r) => [r.kind, r.n]));
+    return { inserts: counts['insert'] ?? 0, updates: counts['update'] ?? 0 };
+  };
+}
+
+const turn = () => new Promise((r) => setImmediate(r));
+
+test('group commit writes only the calls with a durable event, each whole and in order; the rest waits for the batch', async (t) => {
+  const f = open(t, { groupCommit: true });
+  f.store.recordStart(request('fast'), T0);
+  f.store.recordStart(request('slow'), T0);
+  f.store.append(ev('fast', 1, 'initiated'));
+  f.store.append(ev('slow', 1, 'initiated'));
+  f.store.append(ev('fast', 2, 'ringing', 'initiator', 180));
+  f.store.append(ev('slow', 2, 'ringing', 'initiator', 180));
+  const stored = f.store.appendDurable(ev('fast', 3, 'failed', 'initiator', 486));
+  f.store.append(ev('slow', 3, 'answered', 'initiator'));
+  await stored;
+  assert.deepEqual(f.eventsInFile('fast'), [1, 2, 3]);
+  assert.equal((f.peek('SELECT state FROM calls WHERE id = ?', 'fast')[0] as { state: string }).state, 'failed');
+  assert.deepEqual(f.peek('SELECT id FROM calls WHERE id = ?', 'slow'), []);
+  assert.equal(f.store.queued, 4, "slow's start and three events");
+  // A read writes everything first.
+  assert.deepEqual(f.store.get('slow')!.events.map((e) => e.seq), [1, 2, 3]);
+  assert.equal(f.store.queued, 0);
+  assert.equal(f.errors.length, 0);
+});
+
+test('group commit: overlapping sessions are written in two row writes each (the insert with everything up to the final, then completed)', async (t) => {
+  const f = open(t, { groupCommit: true, batchMs: 200 });
+  const writes = countRowWrites(f.path);
+  // Three REFER sessions of 20 ms, 8 ms apart: each one's final comes while the next ones are halfway.
+  const steps: [CallEventKind, LegName | undefined, number][] = [
+    ['initiated', undefined, 100], ['ringing', 'initiator', 180], ['answered', 'initiator', 200],
+    ['referred', 'initiator', 100], ['ringing', 'destination', 180],
+  ];
+  const due = new Map<number, (() => void)[]>();
+  const at = (ms: number, fn: () => void) => due.set(ms, [...(due.get(ms) ?? []), fn]);
+  const stored: Promise<void>[] = [];
+  const ids = ['s1', 's2', 's3'];
+  ids.forEach((id, n) => {
+    const t0 = n * 8;
+    at(t0, () => f.store.recordStart(request(id), T0 + t0));
+    steps.forEach(([kind, leg, code], i) => at(t0 + 4 * i, () => f.store.append(ev(id, i + 1, kind, leg, code))));
+    at(t0 + 20, () => {
+      // As the publisher does: `completed` waits until `connected` is stored.
+      const connected = f.store.appendDurable(ev(id, 6, 'connected', 'destination'))!;
+      stored.push(connected.then(() => f.store.appendDurable(ev(id, 7, 'completed', undefined, 200, { reason: 'referred' }))));
+    });
+  });
+  for (let ms = 0; ms <= 60; ms++) {
+    for (const fn of due.get(ms) ?? []) fn();
+    await turn();
+    await turn();
+    f.clock.advance(1);
+  }
+  await Promise.all(stored);
+  assert.deepEqual(writes(), { inserts: 3, updates: 3 });
+  for (const id of ids) assert.deepEqual(f.eventsInFile(id), [1, 2, 3, 4, 5, 6, 7], id);
+  assert.equal(f.store.get('s3')!.state, 'completed');
+  assert.equal(f.store.queued, 0);
+  assert.equal(f.errors.length, 0);
+});
+
+test('group commit: a failed durable commit rejects its events and keeps every queued operation, in order, for the retry', async (t) => {
+  const f = open(t, { groupCommit: true, busyTimeoutMs: 0 });
+  f.store.recordStart(request('g'), T0);
+  f.store.append(ev('g', 1, 'initiated'));
+  f.store.recordStart(request('h'), T0);
+  f.store.append(ev('h', 1, 'initiated'));
+  const locker = new Database(f.path);
+  t.after(() => locker.close());
+  locker.exec('BEGIN IMMEDIATE');
+  const stored = f.store.appendDurable(ev('g', 2, 'connected', 'destination'));
+  f.store.append(ev('g', 3, 'transfer-requested', 'destination', 202));
+  await assert.rejects(stored, /locked|busy/i);
+  assert.equal(f.store.queued, 6, 'both starts, four events');
+  locker.exec('COMMIT');
+  f.clock.advance(50); // the retry the failure armed writes everything
+  assert.equal(f.store.queued, 0);
+  assert.deepEqual(f.eventsInFile('g'), [1, 2, 3]);
+  assert.deepEqual(f.eventsInFile('h'), [1]);
+  assert.equal(f.store.get('g')!.state, 'connected');
+  assert.equal(f.store.get('g')!.transfers.length, 1);
+});
+
+test('the queue bound holds across calls: the operations of the calls queued longest go first', (t) => {
+  const f = open(t, { busyTimeoutMs: 0, maxQueued: 4, batchMs: 1_000_000 });
+  f.store.append(ev('first', 1, 'initiated'));
+  f.store.append(ev('second', 1, 'initiated'));
+  f.store.append(ev('first', 2, 'ringing', 'initiator', 180));
+  f.store.append(ev('second', 2, 'ringing', 'initiator', 180));
+  f.store.append(ev('third', 1, 'initiated'));
+  f.store.append(ev('third', 2, 'ringing', 'initiator', 180));
+  assert.equal(f.store.queued, 4);
+  assert.equal(f.errors.filter((e) => e.where === 'store.queue').length, 2);
+  assert.equal(f.store.get('first'), undefined);
+  assert.deepEqual(f.store.get('second')!.events.map((e) => e.seq), [1, 2]);
+  assert.deepEqual(f.store.get('third')!.events.map((e) => e.seq), [1, 2]);
 });
