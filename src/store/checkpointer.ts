@@ -37,6 +37,13 @@ const CHECKPOINT_INTERVAL_MS = 1000;
  * at ~2,000 sessions/s it holds a few thousand at most.
  */
 const WAL_ALARM_PAGES = 16_384;
+/**
+ * The worker thread's nice value (Linux, where it is per thread). A server pinned to one core
+ * shares it with the worker; at the same priority the scheduler may give a checkpoint whole
+ * slices (several ms) while the event loop waits. Niced, the event loop preempts it when it has
+ * work; a worker starved for long lets the WAL grow, which WAL_ALARM_PAGES catches.
+ */
+const WORKER_NICE = 10;
 /** Checkpoint passes per request at most: each copies what was committed during the one before. */
 const PASSES = 16;
 /** close() waits at most this long for the worker to finish a checkpoint and close its connection. */
@@ -69,6 +76,13 @@ const CANCELLED = 3;
 const WORKER_SOURCE = `'use strict';
 const { parentPort, workerData } = require('node:worker_threads');
 const state = new Int32Array(workerData.state);
+if (workerData.nice !== undefined) {
+  try {
+    require('node:os').setPriority(0, workerData.nice);
+  } catch {
+    // Not allowed here: checkpoints at the same priority as the event loop.
+  }
+}
 if (Atomics.compareExchange(state, 0, ${STARTING}, ${OPEN}) === ${STARTING}) {
   let db;
   let timer;
@@ -137,7 +151,11 @@ export class WalCheckpointer {
       // Plain Node for the worker: none of the parent's flags (`--input-type=module` would make
       // the source a module without \`require\`; tsx's loader is not needed for it).
       execArgv: [],
-      workerData: { path: opts.path, driver, state: this.state.buffer, intervalMs: CHECKPOINT_INTERVAL_MS },
+      workerData: {
+        path: opts.path, driver, state: this.state.buffer, intervalMs: CHECKPOINT_INTERVAL_MS,
+        // Elsewhere setpriority(2) of "this process" would renice the event loop too.
+        nice: process.platform === 'linux' ? WORKER_NICE : undefined,
+      },
     });
     this.worker.on('message', (r: CheckpointResult) => this.onResult(r));
     this.worker.on('error', (err) => {

@@ -3,7 +3,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -68,6 +68,24 @@ test('a WAL that checkpoints cannot reset (a reader holds an old snapshot) is re
   assert.equal(errors.length, 1, 'reported once while it stays over the limit');
   assert.equal(errors[0]!.where, 'store.checkpoint');
   assert.match(String(errors[0]!.err), /holds \d+ pages .*checkpoints cannot reset it/);
+});
+
+test('on Linux the worker thread runs niced, the event loop\'s thread not', { skip: process.platform !== 'linux' }, async (t) => {
+  const path = join(tempDir(t), 'nice.db');
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.close();
+  const c = new WalCheckpointer({ path, reportError: (e) => assert.fail(String(e)), onFailed: () => assert.fail('failed') });
+  t.after(() => c.stop());
+  const niceOf = (tid: string) => {
+    const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16]);
+  };
+  const niced = () => readdirSync('/proc/self/task').filter((tid) => niceOf(tid) === 10);
+  const deadline = Date.now() + 10_000;
+  while (niced().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  assert.ok(niced().length >= 1, 'the worker\'s thread (an earlier test\'s may still be ending)');
+  assert.equal(niceOf(String(process.pid)), 0);
 });
 
 test('stop() before the worker has started: it never opens the file, and nothing is reported', (t) => {
