@@ -15,8 +15,6 @@ export interface C2cBudget {
   confirmMs: number;
   /** A fixed-rate run at half the sustained rate, for request→INVITE latency (0: skipped). */
   halfRateMs: number;
-  /** The half-rate run's warm-up on the same server before it is measured (0: none). */
-  halfRateWarmupMs: number;
   /** After a step's duration: the most we wait for finals and phones. */
   drainMs: number;
   ringMs: number;

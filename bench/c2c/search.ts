@@ -98,8 +98,7 @@ export async function findSustained(
   if (b.halfRateMs > 0 && result.sustained.failed === 0 && rate > 0) {
     const half = Math.max(1, Math.round(rate / 2));
     progress(`c2c ${name} via ${via}: half rate ${half}/s for ${b.halfRateMs} ms …`);
-    // After a warm-up on the same server: the latency of a running server, not of its first seconds' JIT.
-    result.halfRate = await runStep({ ...base, load: { kind: 'rate', perSec: half }, durationMs: b.halfRateMs, lingerMs: 0, warmupMs: b.halfRateWarmupMs });
+    result.halfRate = await runStep({ ...base, load: { kind: 'rate', perSec: half }, durationMs: b.halfRateMs, lingerMs: 0 });
     progress(`  ${line(result.halfRate)}, request→INVITE p99 ${result.halfRate.requestToInvite.p99?.toFixed(2)} ms`);
   }
   return result;

@@ -38,17 +38,7 @@ export interface StepOptions {
   serverNodeArgs?: string[];
   /** > 0: sample the server's RSS and heap this often while the load runs (the soak). */
   sampleEveryMs?: number;
-  /**
-   * > 0: the same load runs this long on the fresh server before the measured span (its JIT
-   * compiles the hot paths meanwhile; the first seconds of a cold server are not the steady
-   * state a latency figure describes). Its sessions must succeed too: failures are reported as
-   * `warm-up: …` causes, not left out.
-   */
-  warmupMs?: number;
 }
-
-/** Session numbers of the warm-up: far from the measured ones (0, 1, …), which the phones log by number. */
-const WARMUP_FIRST_INDEX = 100_000_000;
 
 /** One memory sample of the server while the load ran. */
 export interface MemorySample {
@@ -124,13 +114,6 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     phones.push(...initiators, ...destinations.values());
 
     const plan = planner(o.scenario, initiators.map((p) => p.port), (role) => destinations.get(role)!.port, o.transport);
-    const warmup = (o.warmupMs ?? 0) > 0
-      ? await drive({
-        via: o.via, xmlPort: server.xmlPort, httpPort: server.httpPort, apiKey: server.apiKey, load: o.load,
-        durationMs: o.warmupMs!, drainMs: o.drainMs, plan, xmlConnections: o.xmlConnections, firstIndex: WARMUP_FIRST_INDEX,
-      })
-      : undefined;
-    if (warmup) await waitUntil(() => phones.every((p) => (p.currentCalls() ?? 0) === 0), o.holdMs + o.drainMs + 2000);
     const m0 = await server.metrics();
     const u0 = server.usage();
     const ticks = clockTicksPerSecond();
@@ -203,14 +186,6 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
         if (failureSamples.length < 5) failureSamples.push(`session ${n}: ${cause}; driver ${JSON.stringify(r)}`);
       }
     });
-    // Warm-up sessions: only whether they ended as expected (the phones' side is in their totals).
-    warmup?.records.forEach((r, i) => {
-      const expect = o.scenario.destinationOf(warmup.firstIndex + i);
-      if (r.error === undefined && r.finalCode === expect.expectCode && r.finalLeg === 'Destination') return;
-      const cause = `warm-up: ${r.error !== undefined ? 'request error' : r.finalAt === undefined ? 'no final event' : `final ${r.finalCode}`}`;
-      failures[cause] = (failures[cause] ?? 0) + 1;
-    });
-    const warmupFailed = Object.entries(failures).filter(([k]) => k.startsWith('warm-up')).reduce((t, [, v]) => t + v, 0);
     const started = driven.records.length;
     const cpu = u0 && u1 ? u1.cpuSeconds - u0.cpuSeconds : Number.NaN;
     const messages = m1.sipMessagesIn + m1.sipMessagesOut - (m0.sipMessagesIn + m0.sipMessagesOut);
@@ -218,7 +193,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     const perSession = started > 0 ? messages / started : 0;
     return {
       scenario: o.scenario.name, via: o.via, transport: o.transport, load: o.load, durationMs: o.durationMs,
-      started, succeeded, failed: started - succeeded + warmupFailed, failures, failureSamples,
+      started, succeeded, failed: started - succeeded, failures, failureSamples,
       sessionsPerSec, elapsedMs: driven.elapsedMs,
       requestToInvite: summarize(inviteLatency),
       requestToConnected: summarize(connectLatency),
