@@ -51,8 +51,9 @@ export class InviteServer {
     if (this.request.body.length > 0) session.remoteBody = detachBuffer(this.request.body);
     const res = createResponse(this.request, status, undefined, this.localTag);
     res.set('Contact', this.localContact);
-    res.set('Record-Route', this.request.getAll('record-route'));
-    if (res.get('record-route') === undefined) res.remove('record-route');
+    // §12.1.1: the Record-Route of the request, in order.
+    const recordRoute = this.request.getAll('record-route');
+    if (recordRoute.length > 0) res.set('Record-Route', recordRoute);
     applyBody(res, body);
     this.session = session;
     session.send2xx(this.tx, res);

@@ -276,6 +276,12 @@ export abstract class SipMessage {
     const key = headerKey(name);
     const spelled = canonicalName(key);
     const list = this.headers;
+    if (typeof value === 'string' && !list.some((h) => h.key === key)) {
+      // A header the message does not have yet (Contact, Server … on a response we build): appended.
+      list.push({ name: spelled, key, value });
+      this.touched(key);
+      return this;
+    }
     let at = -1;
     const kept: Header[] = [];
     for (let i = 0; i < list.length; i++) {
