@@ -642,7 +642,7 @@ test('group commit: a failed durable commit rejects its events and keeps every q
   const locker = new Database(f.path);
   t.after(() => locker.close());
   locker.exec('BEGIN IMMEDIATE');
-  const stored = f.store.appendDurable(ev('g', 2, 'connected', 'destination'));
+  const stored = f.store.appendDurable(ev('g', 2, 'connected', 'destination')) as Promise<void>;
   f.store.append(ev('g', 3, 'transfer-requested', 'destination', 202));
   await assert.rejects(stored, /locked|busy/i);
   assert.equal(f.store.queued, 6, 'both starts, four events');
