@@ -4,7 +4,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import {
-  parseMessage, parseUri, parseNameAddr, parseCSeq, SipParseError, SipRequest, Via,
+  parseMessage, parseUri, parseNameAddr, parseCSeq, SipParseError, SipRequest, Via, ownVia, parseVia,
 } from '../../src/sip/message/index.js';
 import { isPlainSipUri } from '../../src/sip/message/uri.js';
 import { createResponse } from '../../src/sip/message/build.js';
@@ -235,6 +235,28 @@ test('responses to one request share its copied lines until the request changes'
   top.params.set('received', '192.0.2.9');
   req.replaceTopVia(top);
   assert.equal(createResponse(req, 200, undefined, 'x').topVia.received, '192.0.2.9');
+});
+
+test('a Via built with its text reads as the text parses, IPv6 included', () => {
+  for (const [host, transport] of [['192.0.2.7', 'UDP'], ['::1', 'TCP'], ['pbx.example.com', 'TLS']] as const) {
+    const { via, text } = ownVia(transport, host, 5070, 'z9hG4bKabc');
+    const parsed = parseVia(text);
+    for (const v of [via, parsed]) {
+      assert.equal(v.host, host);
+      assert.equal(v.port, 5070);
+      assert.equal(v.transport, transport);
+      assert.equal(v.branch, 'z9hG4bKabc');
+      assert.equal(v.rport, null);
+      assert.equal(v.received, undefined);
+    }
+    assert.equal(via.toString(), parsed.toString());
+    assert.deepEqual([...via.params], [...parsed.params]);
+    const req = new SipRequest('OPTIONS', 'sip:x@example.com', [{ name: 'Via', key: 'via', value: 'SIP/2.0/UDP old;branch=z9hG4bK0' }]);
+    req.prependTopVia(via, text);
+    assert.equal(req.topVia, via);
+    assert.deepEqual(req.getAll('via'), [text, 'SIP/2.0/UDP old;branch=z9hG4bK0']);
+    assert.equal(req.vias[1]!.host, 'old');
+  }
 });
 
 test('non-ASCII headers and bodies, and bare-LF line ends, take the general decoding with the same results', () => {

@@ -321,6 +321,13 @@ export abstract class SipMessage {
     return this;
   }
 
+  /** Puts `via` (with its text) above the other Via lines: a UAC's own Via (§8.1.1.7), already parsed. */
+  prependTopVia(via: Via, text: string): this {
+    this.prepend('Via', text);
+    this.topViaValue = via;
+    return this;
+  }
+
   remove(name: string): this {
     const key = headerKey(name);
     this.headers = this.headers.filter((h) => h.key !== key);

@@ -121,6 +121,23 @@ export function parseVia(value: string): Via {
   return parseSentBy(value, s, i, `${name}/${version}`.toUpperCase(), transport);
 }
 
+/**
+ * The Via this element puts on a request it sends (§8.1.1.7: a fresh branch; RFC 3581: rport),
+ * and its text: the object is built with the text, not parsed back from it when the transaction
+ * layer reads the branch. `host` without brackets.
+ */
+export function ownVia(transport: string, host: string, port: number, branch: string): { via: Via; text: string } {
+  const hostport = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const head = `SIP/2.0/${transport} ${hostport}`;
+  const text = `${head};branch=${branch};rport`;
+  const via = new Via(transport, host, port);
+  const caught = new ViaParamCatcher();
+  caught.branch = branch;
+  caught.rport = null;
+  via.setPendingParams(text, head.length, caught);
+  return { via, text };
+}
+
 /** A parameter sink for parseParams that keeps branch, received and rport (the last of each, as a Map would). */
 class ViaParamCatcher {
   branch: string | null | undefined = undefined;

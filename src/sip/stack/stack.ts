@@ -11,7 +11,7 @@
 import { isIP } from 'node:net';
 import {
   createResponse, parseMessage, SipParseError, type SipMessage, SipRequest, SipResponse, type SipUri, parseUri,
-  parseNameAddr, BRANCH_COOKIE,
+  parseNameAddr, BRANCH_COOKIE, ownVia,
 } from '../message/index.js';
 import type { TimerHost } from '../timer.js';
 import {
@@ -696,14 +696,19 @@ export class SipStack implements DialogHost {
   private addVia(req: SipRequest, dest: Destination): void {
     const family = isIP(dest.address) === 6 ? 6 : 4;
     const local = this.transport.local(dest.transport, family) ?? { address: '127.0.0.1', port: 5060 };
-    const host = this.hostFor(local.address);
     // §8.1.1.7: a fresh branch with the magic cookie; RFC 3581: ask for rport.
-    req.prepend('Via', `SIP/2.0/${dest.transport.toUpperCase()} ${host}:${local.port};branch=${this.ids.branch()};rport`);
+    const { via, text } = ownVia(dest.transport.toUpperCase(), this.advertisedFor(local.address), local.port, this.ids.branch());
+    req.prependTopVia(via, text);
+  }
+
+  /** The address we put in Contact and Via for a socket bound to `address` (brackets: hostFor). */
+  private advertisedFor(address: string): string {
+    if (address === '0.0.0.0' || address === '::') return this.opts.advertisedAddress ?? (address === '::' ? '::1' : '127.0.0.1');
+    return address;
   }
 
   private hostFor(address: string): string {
-    let a = address;
-    if (a === '0.0.0.0' || a === '::') a = this.opts.advertisedAddress ?? (a === '::' ? '::1' : '127.0.0.1');
+    const a = this.advertisedFor(address);
     return a.includes(':') ? `[${a}]` : a;
   }
 
