@@ -1,6 +1,8 @@
 // One bound UDP socket: every datagram in is one message; every datagram out leaves from here so
 // that its source port is our listening port (what Via and Contact announce).
 import { createSocket } from 'node:dgram';
+import { lookup as dnsLookup, type LookupOneOptions } from 'node:dns';
+import { isIP } from 'node:net';
 import type { RemoteInfo, Socket } from 'node:dgram';
 import { normaliseAddress } from './address.js';
 import { TransportError, describeError } from './transport-error.js';
@@ -32,7 +34,7 @@ export class UdpListener {
   static bind(address: string, port: number, family: AddressFamily, hooks: UdpListenerHooks): Promise<UdpListener> {
     return new Promise((resolve, reject) => {
       // An IPv6 socket takes IPv6 only, so an IPv4 socket can share its port number.
-      const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6 });
+      const socket = createSocket({ type: family === 6 ? 'udp6' : 'udp4', ipv6Only: family === 6, lookup: literalLookup });
       const onBindError = (err: Error) => {
         socket.close();
         reject(new Error(`cannot listen on udp ${address}:${port}: ${describeError(err)}`));
@@ -125,4 +127,20 @@ function safe(fn: () => void): void {
   } catch {
     // a reporting hook failing must not take the socket down
   }
+}
+
+/**
+ * dgram passes every destination through `lookup`, an IP literal too, and dns.lookup answers a
+ * literal on the next tick: a nextTick and two closures per datagram sent. The transport layer
+ * sends only to IP literals (it refuses anything else as `bad-target`; names are resolved by
+ * RFC 3263 in resolve/), so a literal is answered at once; dns.lookup stays the fallback.
+ */
+function literalLookup(
+  hostname: string,
+  options: number | LookupOneOptions,
+  callback: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  const family = isIP(hostname);
+  if (family !== 0) callback(null, hostname, family);
+  else dnsLookup(hostname, typeof options === 'number' ? { family: options } : options, callback);
 }
