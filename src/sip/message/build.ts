@@ -29,7 +29,7 @@ function copy(req: SipRequest, key: string, into: Header[]): void {
  * of dialog-creating requests is the dialog layer's job, not done here.
  */
 export function createResponse(req: SipRequest, status: number, reason?: string, toTag?: string): SipResponse {
-  const headers = req.linesNamed(RESPONSE_COPIES);
+  const headers = req.responseCopies();
   // One To line, the first: a second one (malformed, §20) is not echoed.
   let to = -1;
   for (let i = 0; i < headers.length; i++) {
@@ -42,9 +42,6 @@ export function createResponse(req: SipRequest, status: number, reason?: string,
   }
   return new SipResponse(status, reason ?? REASON[status] ?? 'Unknown', headers);
 }
-
-/** §8.2.6.2: the lines a response copies from its request, in the order it writes them. */
-const RESPONSE_COPIES: readonly string[] = ['via', 'from', 'to', 'call-id', 'cseq'];
 
 function hasTag(req: SipRequest): boolean {
   try {

@@ -1,8 +1,8 @@
 /**
  * Header lines as the parser leaves them: offsets into the decoded header block and the known
- * name, five numbers per line, turned into Header objects only when a message's headers are first read. A proxy or a
- * stack that answers from the core headers (which the parser reads itself) never pays for the
- * names and values of the others.
+ * name, five numbers per line, turned into Header objects only when a message's headers are
+ * first read. A proxy or a stack that answers from the core headers (which the parser reads
+ * itself) never pays for the names and values of the others.
  */
 import { headerKey, KNOWN_BY_ID, spelledAs, type KnownHeader } from './header-names.js';
 import type { Header } from './message.js';

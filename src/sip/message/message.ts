@@ -76,12 +76,11 @@ export abstract class SipMessage {
    */
   private pendingTopVia: Via | undefined = undefined;
   /**
-   * linesNamed's last answer and the keys array it was for: a request answered by 100, 180 and
-   * 200 copies the same lines three times. Its Header objects are shared with those responses,
-   * which is safe because a Header is never changed in place (changes replace the object).
+   * responseCopies' answer: a request answered by 100, 180 and 200 copies the same lines three
+   * times. Its Header objects are shared with those responses, which is safe because a Header is
+   * never changed in place (changes replace the object).
    */
-  private namedLines: Header[] | undefined = undefined;
-  private namedKeys: readonly string[] | undefined = undefined;
+  private copiedLines: Header[] | undefined = undefined;
   body: Buffer;
   /** The bytes this message was parsed from (or serialize() built), until it is modified. */
   raw: Buffer | undefined;
@@ -125,7 +124,7 @@ export abstract class SipMessage {
     this.pendingText = undefined;
     this.pendingLines = undefined;
     this.pendingTopVia = undefined;
-    this.forgetNamedLines();
+    this.forgetCopiedLines();
   }
 
   /**
@@ -145,7 +144,7 @@ export abstract class SipMessage {
     this.pendingText = undefined;
     this.pendingLines = undefined;
     this.pendingTopVia = undefined;
-    this.forgetNamedLines();
+    this.forgetCopiedLines();
     this.topViaValue = undefined;
     this.viaList = undefined;
     this.fromValue = undefined;
@@ -177,7 +176,7 @@ export abstract class SipMessage {
     this.pendingText = text;
     this.pendingLines = lines;
     this.pendingTopVia = undefined;
-    this.forgetNamedLines();
+    this.forgetCopiedLines();
   }
 
   // ── header access ──────────────────────────────────────────────────────────────
@@ -238,33 +237,28 @@ export abstract class SipMessage {
   }
 
   /**
-   * Copies of the lines named by `keys` (header keys), grouped in that order, message order
-   * within a key: what a response copies from its request (§8.2.6.2). While the lines are still
-   * offsets, only these become Header objects.
+   * The lines a response copies from this request (§8.2.6.2): Via, From, To, Call-ID, CSeq, in
+   * that order (message order within a name), in an array of the caller's own. While the lines
+   * are still offsets, only these become Header objects.
    */
-  linesNamed(keys: readonly string[]): Header[] {
-    if (this.namedKeys === keys) return this.namedLines!.slice();
-    let found: Header[] | null = null;
-    if (this.headerList === undefined && this.pendingText !== undefined) {
-      found = pendingLinesNamed(this.pendingText, this.pendingLines!, keys);
-      if (found !== null && this.pendingTopVia !== undefined) writeTopVia(found, this.pendingTopVia);
-    }
-    if (found === null) {
-      found = [];
-      const list = this.headers;
-      for (const key of keys) {
-        for (const h of list) if (h.key === key) found.push({ name: h.name, key, value: h.value });
+  responseCopies(): Header[] {
+    let found = this.copiedLines;
+    if (found === undefined) {
+      let fromPending: Header[] | null = null;
+      if (this.headerList === undefined && this.pendingText !== undefined) {
+        fromPending = pendingLinesNamed(this.pendingText, this.pendingLines!, RESPONSE_COPIES);
+        if (fromPending !== null && this.pendingTopVia !== undefined) writeTopVia(fromPending, this.pendingTopVia);
       }
+      found = fromPending ?? this.headers.filter((h) => RESPONSE_COPIES.includes(h.key))
+        .sort((a, b) => RESPONSE_COPIES.indexOf(a.key) - RESPONSE_COPIES.indexOf(b.key));
+      this.copiedLines = found;
     }
-    this.namedLines = found;
-    this.namedKeys = keys;
     return found.slice();
   }
 
-  /** The lines changed: linesNamed reads them again. */
-  private forgetNamedLines(): void {
-    this.namedLines = undefined;
-    this.namedKeys = undefined;
+  /** The lines changed: responseCopies reads them again. */
+  private forgetCopiedLines(): void {
+    this.copiedLines = undefined;
   }
 
   get headerCount(): number {
@@ -381,7 +375,7 @@ export abstract class SipMessage {
   replaceTopVia(via: Via): this {
     if (this.headerList === undefined && this.pendingText !== undefined) this.pendingTopVia = via;
     else writeTopVia(this.headers, via);
-    this.forgetNamedLines();
+    this.forgetCopiedLines();
     this.raw = undefined;
     this.topViaValue = via;
     if (this.viaList !== undefined) this.viaList[0] = via;
@@ -390,7 +384,7 @@ export abstract class SipMessage {
 
   protected touched(key: string): void {
     this.raw = undefined;
-    this.forgetNamedLines();
+    this.forgetCopiedLines();
     switch (key) {
       case 'via':
         this.topViaValue = undefined;
@@ -642,6 +636,9 @@ export abstract class SipMessage {
     return this.serialize().toString('utf8');
   }
 }
+
+/** §8.2.6.2: the lines a response copies from its request, in the order it writes them. */
+const RESPONSE_COPIES: readonly string[] = ['via', 'from', 'to', 'call-id', 'cseq'];
 
 /** Puts `via` in place of the first value of the first Via line of `list` (or adds that line). */
 function writeTopVia(list: Header[], via: Via): void {
