@@ -11,7 +11,9 @@ import { CHECKPOINT_EVERY_COMMITS, WalCheckpointer } from '../../src/store/check
 
 function tempDir(t: { after(fn: () => void): void }): string {
   const dir = mkdtempSync(join(tmpdir(), 'c2c-ckpt-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // After hooks run in the order they were added, so this one runs before a test's `c.stop()`:
+  // a worker still closing its database may add or remove -wal/-shm files meanwhile (ENOTEMPTY).
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 
@@ -87,6 +89,7 @@ test('the worker thread runs niced, the event loop\'s thread not', async (t) => 
   while (niced().length === 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
   assert.ok(niced().length >= 1, 'the worker\'s thread (an earlier test\'s may still be ending)');
   assert.equal(niceOf(String(process.pid)), 0);
+  c.stop(); // before the folder is removed (see tempDir)
 });
 
 test('stop() before the worker has started: it never opens the file, and nothing is reported', (t) => {
