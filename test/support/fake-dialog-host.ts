@@ -28,6 +28,7 @@ export interface FakeServerTx {
   readonly request: SipRequest;
   readonly responseDest: Destination;
   lastResponse: SipResponse | undefined;
+  lastStatus: number;
   readonly responses: SipResponse[];
 }
 
@@ -105,6 +106,7 @@ export class FakeDialogHost implements DialogHost {
   respond(tx: ServerTransaction, res: SipResponse): void {
     const fake = tx as unknown as FakeServerTx;
     fake.lastResponse = res;
+    fake.lastStatus = res.status;
     fake.responses.push(res);
     this.responses.push({ tx: fake, res, at: this.clock.now() });
   }
@@ -165,6 +167,7 @@ export class FakeDialogHost implements DialogHost {
       request: req,
       responseDest: { transport, address: '192.0.2.2', port: 5060 },
       lastResponse: undefined,
+      lastStatus: 0,
       responses: [],
     };
     return tx as FakeServerTx & ServerTransaction;

@@ -84,6 +84,15 @@ export class FakeWire implements TransactionWire {
   constructor(private readonly now: () => number = () => 0) {}
 
   send(message: SipMessage, d: Destination, cb?: (err?: Error) => void): void {
+    this.record(message, d, cb);
+  }
+
+  /** Bytes-only sends (a waiting transaction's last response) are recorded parsed back. */
+  sendBytes(bytes: Buffer, d: Destination, cb?: (err?: Error) => void): void {
+    this.record(parseMessage(bytes), d, cb);
+  }
+
+  private record(message: SipMessage, d: Destination, cb?: (err?: Error) => void): void {
     this.sent.push({ message, dest: d, at: this.now() });
     const failure = this.failures.shift();
     if (!failure) {

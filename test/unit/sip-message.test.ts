@@ -274,6 +274,16 @@ test('compact() keeps the bytes; every value is read again from them, and edits 
   built.compact();
   built.compact(); // idempotent
   assert.deepEqual(built.serialize(), bytes);
+
+  // The body is read from the kept bytes, not from the buffer it was set from (a view into a
+  // pool slab or a datagram, which it would keep alive for the whole wait).
+  const withBody = createResponse(parseMessage(msg(INVITE, 'v=0\n')) as SipRequest, 200, undefined, 'totag');
+  withBody.setBody('v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n', 'application/sdp');
+  const slab = withBody.body.buffer;
+  withBody.compact();
+  assert.equal(withBody.body.toString(), 'v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\n');
+  assert.notEqual(withBody.body.buffer, slab);
+  assert.equal(withBody.body.buffer, withBody.raw!.buffer);
 });
 
 test('toStringWithoutTag: a dialog URI is the name-addr without its tag, other parameters kept', () => {

@@ -403,7 +403,7 @@ describe('what a client transaction keeps in its wait state', () => {
     assert.equal(h.timers.armed, 0);
   });
 
-  it('a TU with onTerminated is kept to hear it; an INVITE in Accepted keeps its request (forks are built from it)', () => {
+  it('a TU with onTerminated is kept to hear it; an INVITE in Accepted lets its request go (the dialog layer keeps what forks need)', () => {
     const h = harness();
     const user = new RecordingClientUser();
     const bye = h.layer.sendRequest(request({ method: 'BYE' }), UDP, user);
@@ -412,8 +412,9 @@ describe('what a client transaction keeps in its wait state', () => {
     const invite = h.layer.sendRequest(request(), UDP, new RecordingClientUser());
     h.layer.receiveResponse(response(h.wire.requests('INVITE')[0]!, 200));
     assert.equal(invite.state, 'Accepted');
-    assert.equal(invite.holdsRequest, true);
-    assert.equal(invite.request.method, 'INVITE');
+    assert.equal(invite.holdsRequest, false);
+    assert.equal(invite.method, 'INVITE');
+    assert.throws(() => invite.request, /let go/);
     h.at(5000);
     assert.deepEqual(user.kinds(), ['response 200', 'terminated']);
   });

@@ -191,7 +191,7 @@ describe('misuse and failures stay inside the layer', () => {
   it('a wire that throws is a transport error; an onEvent that throws is ignored', () => {
     const clock = new FakeClock();
     const timers = new CountingTimers(clock);
-    const wire: TransactionWire = { send() { throw new Error('socket closed'); } };
+    const wire: TransactionWire = { send() { throw new Error('socket closed'); }, sendBytes() { throw new Error('socket closed'); } };
     const layer = new TransactionLayer({ wire, timers, onEvent: () => { throw new Error('observer bug'); } });
     const user = new RecordingClientUser();
     const tx = layer.sendRequest(request(), UDP, user);

@@ -329,16 +329,22 @@ describe('what a server transaction keeps in its wait state', () => {
     assert.equal(tx.state, 'Completed');
     assert.equal(tx.holdsRequest, false);
     assert.equal(tx.method, 'BYE');
+    assert.equal(tx.lastResponse, undefined, 'the response object is let go: bytes only');
+    assert.equal(tx.lastStatus, 200);
+    const first = h.wire.sent.at(-1)!.message.serialize().toString('latin1');
     const before = h.wire.sent.length;
     h.layer.receiveRequest(again(req), UDP);
     assert.equal(h.wire.sent.length, before + 1, 'the retransmitted BYE gets the 200 again');
-    assert.equal(statusOf(h.wire.sent.at(-1)!.message), 200);
+    assert.equal(h.wire.sent.at(-1)!.message.serialize().toString('latin1'), first, 'the same bytes');
+    assert.ok(h.events.some((e) => e.type === 'retransmission' && e.status === 200));
 
     const invite = request();
     const accepted = newTx(h, invite).tx;
     accepted.respond(response(invite, 200, 'uas-tag'));
     assert.equal(accepted.state, 'Accepted');
     assert.equal(accepted.holdsRequest, false);
+    assert.equal(accepted.lastResponse, undefined, 'the TU re-sends its 2xx (RFC 6026 §7.1): nothing kept');
+    assert.equal(accepted.lastStatus, 200);
     h.at(32_000);
     assert.equal(h.layer.size, 0);
     assert.equal(h.timers.armed, 0);
@@ -351,5 +357,24 @@ describe('what a server transaction keeps in its wait state', () => {
     tx.respond(response(invite, 486, 'uas-tag'));
     assert.equal(tx.state, 'Completed');
     assert.equal(tx.holdsRequest, true);
+    assert.equal(tx.lastResponse?.status, 486, 'and its final response: the ACK must carry its To tag (§17.2.3)');
+    assert.deepEqual(h.layer.receiveRequest(ackFor(invite, 'uas-tag'), UDP), { kind: 'ack-absorbed' });
+    assert.equal(tx.state, 'Confirmed');
+  });
+
+  it('INVITE Completed (3xx–6xx) keeps the final as bytes for Timer G; Confirmed keeps none', () => {
+    const h = harness();
+    const invite = request();
+    const { tx } = newTx(h, invite);
+    tx.respond(response(invite, 486, 'uas-tag'));
+    assert.equal(tx.lastResponse, undefined);
+    assert.equal(tx.holdsRequest, false);
+    h.at(500); // Timer G
+    assert.deepEqual(h.wire.times((m) => statusOf(m) === 486), [0, 500]);
+    h.layer.receiveRequest(ackFor(invite, 'uas-tag'), UDP);
+    assert.equal(tx.state, 'Confirmed');
+    const before = h.wire.sent.length;
+    h.layer.receiveRequest(again(invite), UDP);
+    assert.equal(h.wire.sent.length, before, 'Confirmed absorbs the INVITE and re-sends nothing');
   });
 });

@@ -135,21 +135,47 @@ function stripTag(addr: NameAddr): string {
   return addr.toStringWithoutTag();
 }
 
+/**
+ * What a UAC's dialogs take from the request that made them (§12.1.2). Read once: an INVITE
+ * client keeps this, not the INVITE, for the forks that may still answer (§13.2.2.4).
+ */
+export interface UacOrigin {
+  readonly callId: string;
+  readonly localTag: string;
+  /** From without the tag. */
+  readonly localUri: string;
+  readonly localSeq: number;
+  /** The Request-URI: the remote target when a 2xx has no Contact. */
+  readonly requestUri: string;
+}
+
+export function uacOrigin(request: SipRequest): UacOrigin {
+  const from = request.from;
+  return {
+    callId: detachString(request.callId),
+    localTag: detachString(from.tag ?? ''),
+    localUri: detachRepeated(stripTag(from)),
+    localSeq: request.cseq.seq,
+    requestUri: detachString(request.uri),
+  };
+}
+
 /** The UAC's view of a dialog made by a response with a To tag (§12.1.2). */
-export function dialogFromResponse(request: SipRequest, response: SipResponse, localContact: string): Dialog {
+export function dialogFromResponse(request: SipRequest | UacOrigin, response: SipResponse, localContact: string): Dialog {
+  const origin = request instanceof SipRequest ? uacOrigin(request) : request;
   const contact = response.contact;
   const routeSet = response.getAll('record-route').reverse();
   return new Dialog({
-    callId: request.callId,
-    localTag: request.from.tag ?? '',
+    callId: origin.callId,
+    localTag: origin.localTag,
     remoteTag: response.to.tag ?? '',
-    localUri: stripTag(request.from),
+    localUri: origin.localUri,
     remoteUri: stripTag(response.to),
-    localSeq: request.cseq.seq,
+    localSeq: origin.localSeq,
     remoteSeq: undefined,
-    remoteTarget: contact ? contact.uri : request.uri,
+    remoteTarget: contact ? contact.uri : origin.requestUri,
     routeSet,
-    secure: request.uri.toLowerCase().startsWith('sips:'),
+    secure: origin.requestUri.toLowerCase().startsWith('sips:'),
     localContact,
     state: response.status >= 200 ? 'confirmed' : 'early',
     isUac: true,

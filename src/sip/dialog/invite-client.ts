@@ -8,7 +8,7 @@ import { createCancel, type SipRequest, type SipResponse } from '../message/inde
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
 import type { TimerHandle } from '../timer.js';
 import { detachBuffer } from '../message/detach.js';
-import { dialogFromResponse } from './dialog.js';
+import { dialogFromResponse, uacOrigin, type UacOrigin } from './dialog.js';
 import type { DialogHost } from './host.js';
 import { EndedSession, InviteSession } from './invite-session.js';
 
@@ -43,19 +43,24 @@ export class InviteClient implements ClientTransactionUser {
   /** Provisionals already reported: a retransmitted 180 (same status and To tag) is not news. */
   private seenProvisional: Set<string> | undefined;
 
+  /**
+   * The INVITE until the first 2xx; then only what the dialogs of forks need from it (`origin`):
+   * the client waits 64*T1 after the answer (Timer M) and must not hold the whole INVITE then.
+   */
+  private request: SipRequest | undefined;
+  private origin: UacOrigin | undefined;
+
   constructor(
     private readonly host: DialogHost,
-    readonly request: SipRequest,
+    request: SipRequest,
     private handler: InviteClientHandler,
     private readonly localContact: string,
   ) {
+    this.request = request;
     this.seq = request.cseq.seq;
   }
 
-  /**
-   * The INVITE's CSeq number, read once: the transaction keeps the INVITE as bytes only once
-   * answered (compact), and reading it again would parse the whole message (Timer M, forks).
-   */
+  /** The INVITE's CSeq number, read once (the request is let go when answered). */
   private readonly seq: number;
 
   /** The session of the first 2xx while it lasts (undefined before the answer and after its end). */
@@ -64,7 +69,7 @@ export class InviteClient implements ClientTransactionUser {
   }
 
   start(): void {
-    this.host.sendRequest(this.request, this);
+    if (this.request) this.host.sendRequest(this.request, this);
   }
 
   /** CANCEL the INVITE (§9.1). Before any provisional response, it waits for one. */
@@ -78,7 +83,7 @@ export class InviteClient implements ClientTransactionUser {
   }
 
   private sendCancel(reason?: string): void {
-    if (!this.tx) return;
+    if (!this.tx || !this.request) return;
     this.cancelled = true;
     const tx = this.tx;
     this.host.sendCancel(createCancel(this.request, reason || undefined), tx);
@@ -135,7 +140,12 @@ export class InviteClient implements ClientTransactionUser {
       known.handleStray2xx(res);
       return;
     }
-    const dialog = dialogFromResponse(this.request, res, this.localContact);
+    if (this.origin === undefined) {
+      if (this.request === undefined) return; // failed before: Timer D's wait passes nothing up
+      this.origin = uacOrigin(this.request);
+      this.request = undefined;
+    }
+    const dialog = dialogFromResponse(this.origin, res, this.localContact);
     const session = new InviteSession(this.host, dialog);
     // Held for the call: a copy of its own, not a view that keeps the whole 200 OK datagram.
     if (res.body.length > 0) session.remoteBody = detachBuffer(res.body);
@@ -208,6 +218,7 @@ export class InviteClient implements ClientTransactionUser {
   private reportFailure(status: number, res?: SipResponse): void {
     const handler = this.handler;
     this.handler = SETTLED;
+    this.request = undefined; // nothing is sent for it any more (the transaction built its ACK)
     this.call(() => handler.onFailure(status, res));
   }
 

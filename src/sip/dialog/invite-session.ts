@@ -355,7 +355,7 @@ export class InviteSession implements DialogUsage {
     const reinvite: IncomingReinvite = {
       request: req,
       respond: (status, body) => {
-        if (tx.lastResponse && tx.lastResponse.status >= 200) return;
+        if (tx.lastStatus >= 200) return;
         const res = createResponse(req, status, undefined, this.dialog.localTag);
         for (const [k, v] of body?.headers ?? []) res.add(k, v);
         if (body?.body !== undefined) res.setBody(body.body, body.contentType ?? 'application/sdp');

@@ -407,7 +407,7 @@ function parseStartLine(line: string): SipMessage {
   if (sp1 <= 0 || sp2 < 0 || line.indexOf(' ', sp2 + 1) >= 0 || sp2 === sp1 + 1) {
     throw new SipParseError('Bad request line');
   }
-  const method = line.slice(0, sp1);
+  const method = knownMethod(line, sp1) ?? line.slice(0, sp1);
   if (!isToken(method)) throw new SipParseError(`Bad method "${method}"`);
   const req = new SipRequest(method, line.slice(sp1 + 1, sp2));
   // The Request-URI's characters, then the version's form, are checked by parseMessage; an
@@ -434,4 +434,20 @@ export function checkRequestUriScheme(req: SipRequest): void {
   if (uri.scheme !== 'sip' && uri.scheme !== 'sips' && uri.scheme !== 'tel') {
     throw new SipParseError('Unsupported URI Scheme', 416, true);
   }
+}
+
+/** RFC 3261 §7.1 methods and the extensions we serve, as one shared string each. */
+const METHOD_NAMES = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'NOTIFY', 'REFER', 'SUBSCRIBE', 'INFO', 'UPDATE', 'PRACK', 'MESSAGE', 'PUBLISH'];
+
+/**
+ * The method at the start of `line` (`length` characters) when it is a known one: the shared
+ * literal rather than a fresh string per message (a waiting transaction keeps its method for
+ * up to 64*T1, thousands at a time). Methods are case-sensitive (§7.1): exact matches only.
+ */
+function knownMethod(line: string, length: number): string | undefined {
+  for (let i = 0; i < METHOD_NAMES.length; i++) {
+    const name = METHOD_NAMES[i]!;
+    if (name.length === length && line.startsWith(name)) return name;
+  }
+  return undefined;
 }

@@ -19,6 +19,7 @@ import {
   type ClientTransaction,
 } from '../transaction/index.js';
 import { Dialog, dialogKey, dialogFromRequest, dialogFromResponse } from '../dialog/dialog.js';
+import { detachRepeated } from '../message/detach.js';
 import type { DialogHost, DialogUsage } from '../dialog/host.js';
 import { InviteClient, type InviteClientHandler } from '../dialog/invite-client.js';
 import { InviteServer } from '../dialog/invite-server.js';
@@ -129,7 +130,7 @@ export class SipStack implements DialogHost {
     this.allowHeader = this.allow.join(', ');
     this.supportedHeader = this.supported.join(', ');
     this.transactions = new TransactionLayer({
-      wire: { send: (m, dest, cb) => this.wireSend(m, dest, cb) },
+      wire: { send: (m, dest, cb) => this.wireSend(m, dest, cb), sendBytes: (data, dest, cb) => this.wireSendBytes(data, dest, cb) },
       timers: opts.timers,
       settings: opts.timerSettings,
       onEvent: (e: { type: string }) => {
@@ -346,7 +347,7 @@ export class SipStack implements DialogHost {
         } catch (err) {
           // A header read lazily on the way (To, Require, Max-Forwards …) was malformed, or a
           // handler failed: the transaction exists, so it gets an answer rather than hanging.
-          if (!r.tx.lastResponse || r.tx.lastResponse.status < 200) {
+          if (r.tx.lastStatus < 200) {
             const bad = err instanceof SipParseError;
             if (!bad) this.reportError(err, `dispatch ${req.method}`);
             if (req.method !== 'ACK') this.respond(r.tx, createResponse(req, bad ? 400 : 500, bad ? sanitizeReason(err.reason) : undefined));
@@ -387,7 +388,7 @@ export class SipStack implements DialogHost {
       this.respond(tx, createResponse(req, 200));
       const server = this.inviteServers.get(invite);
       if (server) server.cancelled();
-      else if (!invite.lastResponse || invite.lastResponse.status < 200) invite.respond(createResponse(invite.request, 487, undefined, this.newTag()));
+      else if (invite.lastStatus < 200) invite.respond(createResponse(invite.request, 487, undefined, this.newTag()));
       return;
     }
     const toTag = req.to.tag;
@@ -426,7 +427,7 @@ export class SipStack implements DialogHost {
         handler(req, tx);
       } catch (err) {
         this.reportError(err, `handler ${method}`);
-        if (!tx.lastResponse || tx.lastResponse.status < 200) this.respond(tx, createResponse(req, 500));
+        if (tx.lastStatus < 200) this.respond(tx, createResponse(req, 500));
       }
       return;
     }
@@ -501,7 +502,8 @@ export class SipStack implements DialogHost {
     const user = this.opts.contactUser ? `${this.opts.contactUser}@` : '';
     const scheme = t === 'tls' ? 'sips' : 'sip';
     const param = t === 'udp' || t === 'tls' ? '' : `;transport=${t}`;
-    return `<${scheme}:${user}${host}:${local?.port ?? 5060}${param}>`;
+    // One shared string per distinct Contact: every dialog and INVITE client keeps it.
+    return detachRepeated(`<${scheme}:${user}${host}:${local?.port ?? 5060}${param}>`);
   }
 
   respond(tx: ServerTransaction, res: SipResponse): void {
@@ -563,21 +565,16 @@ export class SipStack implements DialogHost {
   private withAuthentication(req: SipRequest, dest: Destination, user: ClientTransactionUser): ClientTransactionUser {
     const lookup = this.opts.credentialFor;
     if (!lookup || req.method === 'CANCEL' || req.method === 'ACK') return user;
-    const tried = new Set<string>();
-    const wrapped: ClientTransactionUser = {
-      onResponse: (res, tx) => {
-        if ((res.status === 401 || res.status === 407) && this.answerChallenge(req, res, dest, tried, lookup)) {
-          this.transactions.sendRequest(req, dest, wrapped);
-          return;
-        }
-        user.onResponse(res, tx);
-      },
-      onTimeout: (tx) => user.onTimeout(tx),
-      onTransportError: (err, tx) => user.onTransportError(err, tx),
-      onTerminated: forwardTerminated(user),
-    };
-    return wrapped;
+    return new AuthenticatingUser(this.challenges, req, dest, user);
   }
+
+  /** What every AuthenticatingUser of this stack calls back (one object per stack, not per request). */
+  private readonly challenges: ChallengeHost = {
+    answer: (req, res, dest, tried) => this.answerChallenge(req, res, dest, tried, this.opts.credentialFor!),
+    resend: (req, dest, user) => {
+      this.transactions.sendRequest(req, dest, user);
+    },
+  };
 
   private answerChallenge(
     req: SipRequest, res: SipResponse, dest: Destination, tried: Set<string>,
@@ -737,6 +734,13 @@ export class SipStack implements DialogHost {
     this.transport.send(data, dest, cb);
   }
 
+  /** A message kept as bytes only (a waiting transaction's last response): no parsed form to show. */
+  private wireSendBytes(data: Buffer, dest: Destination, cb?: (err?: Error) => void): void {
+    this.counters.sent++;
+    this.opts.observer?.('out', data, dest.transport, dest);
+    this.transport.send(data, dest, cb);
+  }
+
   private emit(e: StackEvent): void {
     try {
       this.opts.onEvent?.(e);
@@ -775,6 +779,58 @@ function sanitizeReason(reason: string): string {
 }
 
 export { BRANCH_COOKIE, parseUri };
+
+interface ChallengeHost {
+  /** Adds credentials for the challenge in `res` (a realm once, again when stale); false: none. */
+  answer(req: SipRequest, res: SipResponse, dest: Destination, tried: Set<string>): boolean;
+  /** Sends the request again, in a new client transaction with this user. */
+  resend(req: SipRequest, dest: Destination, user: ClientTransactionUser): void;
+}
+
+/**
+ * A client transaction's user that answers 401/407 (RFC 3261 §22.2, §22.3) by sending the
+ * request again with credentials, and passes everything else on. An object, not closures over
+ * the request: an INVITE transaction keeps its user through Accepted (Timer M, 64*T1), and the
+ * closures kept the whole request for it. The request is let go at the first final response
+ * that is not answered with credentials.
+ */
+class AuthenticatingUser implements ClientTransactionUser {
+  private req: SipRequest | undefined;
+  /** Realms already answered (made on the first challenge). */
+  private tried: Set<string> | undefined = undefined;
+  readonly onTerminated: ClientTransactionUser['onTerminated'];
+
+  constructor(
+    private readonly host: ChallengeHost,
+    req: SipRequest,
+    private readonly dest: Destination,
+    private readonly user: ClientTransactionUser,
+  ) {
+    this.req = req;
+    this.onTerminated = forwardTerminated(user);
+  }
+
+  onResponse(res: SipResponse, tx: ClientTransaction): void {
+    const req = this.req;
+    if (req !== undefined && (res.status === 401 || res.status === 407) && this.host.answer(req, res, this.dest, (this.tried ??= new Set()))) {
+      this.host.resend(req, this.dest, this);
+      return;
+    }
+    if (res.status >= 200) {
+      this.req = undefined;
+      this.tried = undefined;
+    }
+    this.user.onResponse(res, tx);
+  }
+
+  onTimeout(tx: ClientTransaction): void {
+    this.user.onTimeout(tx);
+  }
+
+  onTransportError(err: Error, tx: ClientTransaction): void {
+    this.user.onTransportError(err, tx);
+  }
+}
 
 /**
  * A wrapper's onTerminated: present only when the wrapped user has one. A client transaction

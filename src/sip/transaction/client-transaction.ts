@@ -41,11 +41,11 @@ export abstract class ClientTransaction extends Transaction {
   }
 
   /**
-   * Entering a wait state (Completed, Accepted): the request is not sent again, so only its bytes
-   * are kept (SipMessage.compact) for the up to 64*T1 that the transaction still lives.
+   * Entering a wait state (Completed, Accepted): the request is neither sent again nor read (a
+   * non-2xx ACK is built before), so it is let go for the up to 64*T1 the transaction still lives.
    */
   protected waiting(): void {
-    this.request.compact();
+    this.releaseRequest();
     this.shedSendCallback();
   }
 

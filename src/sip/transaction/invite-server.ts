@@ -44,7 +44,7 @@ export class InviteServerTransaction extends ServerTransaction {
           // (§13.3.1.4), never by the transaction.
           this.state = 'Accepted';
           this.sendResponse(response);
-          this.waiting();
+          this.waiting(false);
           // RFC 6026 §8.7: "If Timer L fires while the INVITE server transaction is in the
           // "Accepted" state, the transaction MUST transition to the "Terminated" state."
           this.startFixedTimer('L', this.ctx.values.transactionTimeout);
@@ -59,7 +59,7 @@ export class InviteServerTransaction extends ServerTransaction {
           if (!this.reliable) this.startTimer('G', this.intervalG, () => this.timerG());
           this.startFixedTimer('H', this.ctx.values.transactionTimeout);
           this.sendResponse(response);
-          this.waiting();
+          this.waiting(true);
         }
         return;
       case 'Accepted':
@@ -67,8 +67,14 @@ export class InviteServerTransaction extends ServerTransaction {
         // Any retransmission of the 2xx response passed from the TU to the transaction while in the
         // "Accepted" state MUST be passed to the transport layer for transmission."
         if (status >= 200 && status < 300) {
-          if (response === this.lastResponse) this.resendLastResponse();
-          else this.sendResponse(response);
+          // Sent, not kept (the TU holds it while it retransmits). Only an RFC 2543 INVITE still
+          // holds its 2xx (waiting()): the same object again is a retransmission of it.
+          if (this.lastResponse === undefined || response === this.lastResponse) {
+            this.ctx.emit({ type: 'retransmission', method: this.method, status, tx: this });
+            this.transmit(response, this.responseDest);
+          } else {
+            this.sendResponse(response);
+          }
           return;
         }
         return this.discard(response);
@@ -139,6 +145,7 @@ export class InviteServerTransaction extends ServerTransaction {
         this.state = 'Confirmed';
         this.stopTimer('G');
         this.stopTimer('H');
+        this.forgetResponseBytes(); // nothing is re-sent any more
         this.startWaitTimer('I', this.reliable ? 0 : this.ctx.values.t4);
         return 'absorbed';
       case 'Accepted':

@@ -77,8 +77,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
       this.stopTimer('F');
       this.passUp(response);
       // Completed only absorbs retransmitted responses: neither the request nor the TU is needed.
-      this.releaseRequest();
-      this.shedSendCallback();
+      this.waiting();
       this.releaseUser();
       this.startWaitTimer('K', this.reliable ? 0 : this.ctx.values.t4);
       return;

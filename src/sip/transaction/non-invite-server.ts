@@ -41,7 +41,7 @@ export class NonInviteServerTransaction extends ServerTransaction {
     // and zero seconds for reliable transports." (Figure 8: the same from "Trying".)
     this.state = 'Completed';
     this.sendResponse(response);
-    this.waiting();
+    this.waiting(true);
     this.startWaitTimer('J', this.reliable ? 0 : this.ctx.values.transactionTimeout);
   }
 

@@ -1,6 +1,7 @@
 /** The part every server transaction shares (RFC 3261 §17.2): the request, where responses go, the TU. */
 import type { SipRequest, SipResponse } from '../message/message.js';
 import { BRANCH_COOKIE } from '../message/via.js';
+import { detachForWait } from '../message/detach.js';
 import { Transaction, type TransactionContext } from './transaction.js';
 import { isReliable, type AnyTransaction, type Destination, type ServerState, type ServerTransactionUser } from './types.js';
 
@@ -12,8 +13,15 @@ export abstract class ServerTransaction extends Transaction {
   readonly responseDest: Destination;
   /** Set by the TU once it takes the transaction; until then only events are reported. */
   user: ServerTransactionUser | undefined;
-  /** The most recent response passed to the transport: re-sent for request retransmissions. */
+  /**
+   * The most recent response passed to the transport, until the transaction waits: then it is
+   * let go (waiting()), and only its bytes stay where a retransmission needs them.
+   */
   lastResponse: SipResponse | undefined;
+  /** The status of the most recent response sent, 0 before any (it outlives lastResponse). */
+  lastStatus = 0;
+  /** In Completed: the final response as bytes only, re-sent as they are (§17.2.1, §17.2.2). */
+  private lastBytes: Buffer | undefined = undefined;
   abstract override state: ServerState;
 
   protected constructor(id: string, isInvite: boolean, request: SipRequest, responseDest: Destination, ctx: TransactionContext) {
@@ -49,28 +57,45 @@ export abstract class ServerTransaction extends Transaction {
   /** Sends a response for the first time and remembers it for retransmission. */
   protected sendResponse(response: SipResponse): void {
     this.lastResponse = response;
+    this.lastStatus = response.status;
     this.transmit(response, this.responseDest);
   }
 
   /**
-   * Entering a wait state (Completed, Accepted, Confirmed): the request and the last response are
-   * kept as bytes only (SipMessage.compact); a retransmission re-sends the bytes as they are.
+   * Entering a wait state (Completed, Accepted): up to 64*T1 on UDP, for thousands of
+   * transactions at once under load, so what they hold is what the garbage collector traces.
+   * The request is let go; the last response too, its bytes kept only where a retransmission of
+   * the request is answered with it (`keepBytes`: Completed). Accepted keeps nothing: the TU
+   * re-sends its 2xx itself (RFC 6026 §7.1).
    */
-  protected waiting(): void {
-    // Only the last response is sent again. The request is let go — but an RFC 2543 INVITE
-    // (no z9hG4bK branch) keeps it: the layer finds its ACKs and unregisters it by its fields.
-    if (this.isInvite && !this.id.startsWith(BRANCH_COOKIE)) this.request.compact();
-    else this.releaseRequest();
-    this.lastResponse?.compact();
+  protected waiting(keepBytes: boolean): void {
+    const last = this.lastResponse;
+    if (this.isInvite && !this.id.startsWith(BRANCH_COOKIE)) {
+      // An RFC 2543 INVITE (no z9hG4bK branch) keeps both, compacted: the layer matches its ACKs
+      // by the request's fields and the response's To tag (§17.2.3), and unregisters it by them.
+      this.request.compact();
+      last?.compact();
+    } else {
+      this.releaseRequest();
+      this.lastResponse = undefined;
+      if (keepBytes && last) this.lastBytes = detachForWait(last.serialize());
+    }
     this.shedSendCallback();
+  }
+
+  /** Confirmed: the ACK came, no response is sent again. */
+  protected forgetResponseBytes(): void {
+    this.lastBytes = undefined;
   }
 
   /** Re-sends the last response (a retransmitted request came in, or Timer G fired). */
   protected resendLastResponse(): void {
     const last = this.lastResponse;
-    if (!last) return;
-    this.ctx.emit({ type: 'retransmission', method: this.method, status: last.status, tx: this });
-    this.transmit(last, this.responseDest);
+    const bytes = last === undefined ? this.lastBytes : undefined;
+    if (last === undefined && bytes === undefined) return;
+    this.ctx.emit({ type: 'retransmission', method: this.method, status: this.lastStatus, tx: this });
+    if (last !== undefined) this.transmit(last, this.responseDest);
+    else this.transmitBytes(bytes!, this.responseDest);
   }
 
   protected discard(response: SipResponse): void {

@@ -222,6 +222,15 @@ export abstract class Transaction implements FixedTimerOwner {
     }
   }
 
+  /** Like transmit, for a message kept as bytes only (a wait state's last response). */
+  protected transmitBytes(bytes: Buffer, dest: Destination): void {
+    try {
+      this.ctx.wire.sendBytes(bytes, dest, (this.sendDone ??= (err?: Error) => this.onSendDone(err)));
+    } catch (error) {
+      this.handleSendError(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
+
   private sendDone: ((err?: Error) => void) | undefined = undefined;
 
   /** Entering a wait state: the send callback is made again if a retransmission needs it. */

@@ -20,6 +20,8 @@ export interface Destination {
 /** The transport as the transaction layer sees it. `cb(err)` reports a failed send (§18.4). */
 export interface TransactionWire {
   send(message: SipMessage, dest: Destination, cb?: (err?: Error) => void): void;
+  /** The bytes of a message kept as bytes only (a wait state's last response), sent as they are. */
+  sendBytes(bytes: Buffer, dest: Destination, cb?: (err?: Error) => void): void;
 }
 
 /** RFC 3261 §17: every transport but UDP is reliable (no retransmissions, zero-length wait timers). */
