@@ -332,3 +332,25 @@ test('waiting out Timer M, the client keeps neither the application handler nor 
   host.reply(invite, 200, { toTag: 'x', headers: contact });
   assert.equal(host.acks.length, acks + 1, 'a retransmitted 2xx still gets its ACK (§13.2.2.4)');
 });
+
+test('a fork answering after the first session ended: its dialog is built from the kept ACK, then ACKed and BYEd', () => {
+  const c = start();
+  c.host.reply(c.invite, 200, { toTag: 'x', headers: contact });
+  const { session, seq } = c.seen.answers[0]!;
+  session.ack(seq);
+  session.bye();
+  c.host.reply(c.host.last('BYE'), 200);
+  assert.equal(session.state, 'terminated');
+  c.host.reply(c.invite, 200, { toTag: 'y', headers: [['Contact', '<sip:fork@192.0.2.3>']] });
+  assert.equal(c.seen.answers.length, 1, 'a fork is never a second answer');
+  const ack = c.host.acks.at(-1)!.ack;
+  assert.equal(ack.to.tag, 'y');
+  assert.equal(ack.uri, 'sip:fork@192.0.2.3');
+  assert.equal(ack.callId, c.invite.request.callId);
+  assert.equal(ack.from.tag, c.invite.request.from.tag);
+  assert.equal(ack.from.toStringWithoutTag(), c.invite.request.from.toStringWithoutTag());
+  assert.deepEqual(ack.cseq, { seq: 1, method: 'ACK' });
+  const bye = c.host.last('BYE');
+  assert.equal(bye.request.to.tag, 'y');
+  assert.equal(bye.request.uri, 'sip:fork@192.0.2.3');
+});

@@ -149,15 +149,10 @@ export interface UacOrigin {
   readonly requestUri: string;
 }
 
-export function uacOrigin(request: SipRequest): UacOrigin {
+/** The request's part (not detached: the Dialog detaches what it keeps). */
+function uacOrigin(request: SipRequest): UacOrigin {
   const from = request.from;
-  return {
-    callId: detachString(request.callId),
-    localTag: detachString(from.tag ?? ''),
-    localUri: detachRepeated(stripTag(from)),
-    localSeq: request.cseq.seq,
-    requestUri: detachString(request.uri),
-  };
+  return { callId: request.callId, localTag: from.tag ?? '', localUri: stripTag(from), localSeq: request.cseq.seq, requestUri: request.uri };
 }
 
 /** The UAC's view of a dialog made by a response with a To tag (§12.1.2). */

@@ -8,7 +8,7 @@ import { createCancel, type SipRequest, type SipResponse } from '../message/inde
 import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
 import type { TimerHandle } from '../timer.js';
 import { detachBuffer } from '../message/detach.js';
-import { dialogFromResponse, uacOrigin, type UacOrigin } from './dialog.js';
+import { type Dialog, dialogFromResponse, type UacOrigin } from './dialog.js';
 import type { DialogHost } from './host.js';
 import { EndedSession, InviteSession } from './invite-session.js';
 
@@ -44,11 +44,10 @@ export class InviteClient implements ClientTransactionUser {
   private seenProvisional: Set<string> | undefined;
 
   /**
-   * The INVITE until the first 2xx; then only what the dialogs of forks need from it (`origin`):
-   * the client waits 64*T1 after the answer (Timer M) and must not hold the whole INVITE then.
+   * The INVITE until the first 2xx or failure: the client waits 64*T1 after the answer (Timer M)
+   * and must not hold it then (forks: forkOrigin).
    */
   private request: SipRequest | undefined;
-  private origin: UacOrigin | undefined;
 
   constructor(
     private readonly host: DialogHost,
@@ -140,12 +139,17 @@ export class InviteClient implements ClientTransactionUser {
       known.handleStray2xx(res);
       return;
     }
-    if (this.origin === undefined) {
-      if (this.request === undefined) return; // failed before: Timer D's wait passes nothing up
-      this.origin = uacOrigin(this.request);
+    let dialog: Dialog;
+    if (this.first === undefined) {
+      const request = this.request;
+      if (request === undefined) return; // failed before: Timer D's wait passes nothing up
+      dialog = dialogFromResponse(request, res, this.localContact);
       this.request = undefined;
+    } else {
+      const origin = this.forkOrigin();
+      if (origin === undefined) return; // nothing left to build its dialog from: see forkOrigin
+      dialog = dialogFromResponse(origin, res, this.localContact);
     }
-    const dialog = dialogFromResponse(this.origin, res, this.localContact);
     const session = new InviteSession(this.host, dialog);
     // Held for the call: a copy of its own, not a view that keeps the whole 200 OK datagram.
     if (res.body.length > 0) session.remoteBody = detachBuffer(res.body);
@@ -171,6 +175,22 @@ export class InviteClient implements ClientTransactionUser {
     // retransmission of its 2xx is re-ACKed by it (§13.2.2.4), not taken for a new fork and BYEd again.
     if (this.handler.onFork) this.call(() => this.handler.onFork!(res, session));
     else session.bye();
+  }
+
+  /**
+   * What a fork's dialog takes from our INVITE (§12.1.2), read from the first session: its dialog
+   * while it lasts, then the ACK it keeps until Timer M. Not a copy kept for the 64*T1 wait (some
+   * ten objects per answered INVITE, issue 6). Undefined when the first session ended unacknowledged.
+   */
+  private forkOrigin(): UacOrigin | undefined {
+    const first = this.first;
+    if (first instanceof InviteSession) {
+      const d = first.dialog;
+      // requestUri is only the fallback for a 2xx without Contact (malformed, §12.1.1): the first
+      // dialog's remote target stands in for our Request-URI.
+      return { callId: d.callId, localTag: d.localTag, localUri: d.localUri, localSeq: this.seq, requestUri: d.remoteTarget };
+    }
+    return first?.forkOrigin(this.seq);
   }
 
   onTimeout(): void {

@@ -10,7 +10,7 @@ import {
 import type { TimerHandle } from '../timer.js';
 import type { ClientTransaction, ServerTransaction } from '../transaction/index.js';
 import { detachBuffer } from '../message/detach.js';
-import type { Dialog } from './dialog.js';
+import type { Dialog, UacOrigin } from './dialog.js';
 import type { DialogHost, DialogUsage } from './host.js';
 import { ReferClient, type ReferClientHandler, type ReferOptions } from './refer-client.js';
 import { ReferNotifier } from './refer-notifier.js';
@@ -468,5 +468,17 @@ export class EndedSession {
 
   forgetAck(seq: number): void {
     if (seq === this.ackSeq) this.ack = undefined;
+  }
+
+  /** For a fork's dialog (InviteClient.forkOrigin): the ACK carries our Call-ID, From and CSeq. */
+  forkOrigin(seq: number): UacOrigin | undefined {
+    const ack = this.ack;
+    if (ack === undefined) return undefined;
+    try {
+      const from = ack.from;
+      return { callId: ack.callId, localTag: from.tag ?? '', localUri: from.toStringWithoutTag(), localSeq: seq, requestUri: ack.uri };
+    } catch {
+      return undefined; // our own ACK: it parses
+    }
   }
 }

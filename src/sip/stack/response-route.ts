@@ -6,6 +6,7 @@
 import type { SipRequest, MessageSource } from '../message/index.js';
 import type { Destination } from '../transaction/index.js';
 import { detachRepeated } from '../message/detach.js';
+import { udpDestination } from './udp-destinations.js';
 
 /** §18.2.1 + RFC 3581 §4: stamp received/rport on the top Via of a request we received. */
 export function stampTopVia(req: SipRequest, source: MessageSource): void {
@@ -28,8 +29,6 @@ export function stampTopVia(req: SipRequest, source: MessageSource): void {
 }
 
 export function responseDestination(req: SipRequest, source: MessageSource): Destination {
-  // The address is kept by the server transaction (up to 64*T1 in a wait state): one shared copy
-  // per peer, not a string per request — nor a slice that keeps the message text alive.
   const via = req.topVia;
   const transport = source.transport as Destination['transport'];
   if (transport !== 'udp') {
@@ -42,8 +41,6 @@ export function responseDestination(req: SipRequest, source: MessageSource): Des
   }
   const rport = via.rport;
   const received = via.received;
-  if (received !== undefined) {
-    return { transport, address: detachRepeated(received), port: typeof rport === 'number' ? rport : via.port ?? 5060 };
-  }
-  return { transport, address: detachRepeated(via.host), port: via.port ?? 5060 };
+  if (received !== undefined) return udpDestination(received, typeof rport === 'number' ? rport : via.port ?? 5060);
+  return udpDestination(via.host, via.port ?? 5060);
 }

@@ -28,6 +28,7 @@ import { ReferNotifier } from '../dialog/refer-notifier.js';
 import { IdGenerator } from '../ids.js';
 import { DigestClient, parseChallenges } from '../digest/index.js';
 import { stampTopVia, responseDestination } from './response-route.js';
+import { udpDestination } from './udp-destinations.js';
 
 export type TransportName = 'udp' | 'tcp' | 'tls';
 
@@ -669,7 +670,7 @@ export class SipStack implements DialogHost {
     let transport: TransportName = uri.secure ? 'tls' : ((uri.transport as TransportName | undefined) ?? 'udp');
     if (transport !== 'udp' && transport !== 'tcp' && transport !== 'tls') transport = 'udp';
     const port = uri.port ?? (transport === 'tls' ? 5061 : 5060);
-    return { transport, address: host, port };
+    return transport === 'udp' ? udpDestination(host, port) : { transport, address: host, port };
   }
 
   /**
@@ -807,7 +808,9 @@ class AuthenticatingUser implements ClientTransactionUser {
     private readonly user: ClientTransactionUser,
   ) {
     this.req = req;
-    this.onTerminated = forwardTerminated(user);
+    // A shared function, not a closure per request (forwardTerminated's): this one is kept as
+    // long as the transaction waits.
+    this.onTerminated = user.onTerminated === undefined ? undefined : forwardTerminatedToUser;
   }
 
   onResponse(res: SipResponse, tx: ClientTransaction): void {
@@ -830,6 +833,15 @@ class AuthenticatingUser implements ClientTransactionUser {
   onTransportError(err: Error, tx: ClientTransaction): void {
     this.user.onTransportError(err, tx);
   }
+
+  /** For forwardTerminatedToUser. */
+  terminated(tx: ClientTransaction): void {
+    this.user.onTerminated?.(tx);
+  }
+}
+
+function forwardTerminatedToUser(this: AuthenticatingUser, tx: ClientTransaction): void {
+  this.terminated(tx);
 }
 
 /**

@@ -20,8 +20,12 @@ export abstract class ServerTransaction extends Transaction {
   lastResponse: SipResponse | undefined;
   /** The status of the most recent response sent, 0 before any (it outlives lastResponse). */
   lastStatus = 0;
-  /** In Completed: the final response as bytes only, re-sent as they are (§17.2.1, §17.2.2). */
-  private lastBytes: Buffer | undefined = undefined;
+  // In Completed: the final response as bytes only, re-sent as they are (§17.2.1, §17.2.2) —
+  // where they lie in a shared wait slab (detachForWait), without a Buffer object of their own
+  // (~100 bytes of heap each, for tens of thousands of waiting transactions).
+  private lastSlab: ArrayBufferLike | undefined = undefined;
+  private lastOffset = 0;
+  private lastLength = 0;
   abstract override state: ServerState;
 
   protected constructor(id: string, isInvite: boolean, request: SipRequest, responseDest: Destination, ctx: TransactionContext) {
@@ -78,24 +82,29 @@ export abstract class ServerTransaction extends Transaction {
     } else {
       this.releaseRequest();
       this.lastResponse = undefined;
-      if (keepBytes && last) this.lastBytes = detachForWait(last.serialize());
+      if (keepBytes && last) {
+        const kept = detachForWait(last.serialize());
+        this.lastSlab = kept.buffer;
+        this.lastOffset = kept.byteOffset;
+        this.lastLength = kept.length;
+      }
     }
     this.shedSendCallback();
   }
 
   /** Confirmed: the ACK came, no response is sent again. */
   protected forgetResponseBytes(): void {
-    this.lastBytes = undefined;
+    this.lastSlab = undefined;
   }
 
   /** Re-sends the last response (a retransmitted request came in, or Timer G fired). */
   protected resendLastResponse(): void {
     const last = this.lastResponse;
-    const bytes = last === undefined ? this.lastBytes : undefined;
-    if (last === undefined && bytes === undefined) return;
+    const slab = last === undefined ? this.lastSlab : undefined;
+    if (last === undefined && slab === undefined) return;
     this.ctx.emit({ type: 'retransmission', method: this.method, status: this.lastStatus, tx: this });
     if (last !== undefined) this.transmit(last, this.responseDest);
-    else this.transmitBytes(bytes!, this.responseDest);
+    else this.transmitBytes(Buffer.from(slab!, this.lastOffset, this.lastLength), this.responseDest);
   }
 
   protected discard(response: SipResponse): void {
