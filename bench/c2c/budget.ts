@@ -15,6 +15,8 @@ export interface C2cBudget {
   confirmMs: number;
   /** A fixed-rate run at half the sustained rate, for request→INVITE latency (0: skipped). */
   halfRateMs: number;
+  /** The warm-up of a fixed-rate run (half rate, --rate) on its server before it is measured (0: none). */
+  halfRateWarmupMs: number;
   /** After a step's duration: the most we wait for finals and phones. */
   drainMs: number;
   ringMs: number;

@@ -50,7 +50,8 @@ export async function findSustained(
   if (over.rate !== undefined) {
     // A fixed rate asked for: one run, no search.
     progress(`c2c ${name} via ${via}: rate ${over.rate}/s for ${confirmMs || b.stepMs} ms …`);
-    const s = await runStep({ ...base, load: { kind: 'rate', perSec: over.rate }, durationMs: confirmMs || b.stepMs, lingerMs: b.lingerMs });
+    // Warmed up like the half-rate run: a fixed rate on a cold server measures its JIT (step.ts).
+    const s = await runStep({ ...base, load: { kind: 'rate', perSec: over.rate }, durationMs: confirmMs || b.stepMs, lingerMs: b.lingerMs, warmupMs: b.halfRateWarmupMs });
     result.steps.push(s);
     result.sustained = s;
     progress(`  ${line(s)}`);
@@ -98,7 +99,8 @@ export async function findSustained(
   if (b.halfRateMs > 0 && result.sustained.failed === 0 && rate > 0) {
     const half = Math.max(1, Math.round(rate / 2));
     progress(`c2c ${name} via ${via}: half rate ${half}/s for ${b.halfRateMs} ms …`);
-    result.halfRate = await runStep({ ...base, load: { kind: 'rate', perSec: half }, durationMs: b.halfRateMs, lingerMs: 0 });
+    // After a warm-up on the same server: the latency of a running server, not of its first seconds' JIT.
+    result.halfRate = await runStep({ ...base, load: { kind: 'rate', perSec: half }, durationMs: b.halfRateMs, lingerMs: 0, warmupMs: b.halfRateWarmupMs });
     progress(`  ${line(result.halfRate)}, request→INVITE p99 ${result.halfRate.requestToInvite.p99?.toFixed(2)} ms`);
   }
   return result;

@@ -38,7 +38,21 @@ export interface StepOptions {
   serverNodeArgs?: string[];
   /** > 0: sample the server's RSS and heap this often while the load runs (the soak). */
   sampleEveryMs?: number;
+  /**
+   * > 0: a closed-loop load (window WARMUP_WINDOW) runs this long on the fresh server before the
+   * measured span: its JIT compiles the hot paths meanwhile, and the first seconds of a cold
+   * server are not the steady state a latency figure describes. A window, not the measured fixed
+   * rate: a fixed rate thrown at a cold server overloads it (socket buffers overflow, SIPp phones
+   * fail calls, finals come after the drain). Its sessions must succeed too: failures are
+   * reported as `warm-up: …` causes, not left out.
+   */
+  warmupMs?: number;
 }
+
+/** Session numbers of the warm-up: far from the measured ones (0, 1, …), which the phones log by number. */
+const WARMUP_FIRST_INDEX = 100_000_000;
+/** The warm-up's window: well below every scenario's sustained window, so it never queues. */
+const WARMUP_WINDOW = 20;
 
 /** One memory sample of the server while the load ran. */
 export interface MemorySample {
@@ -114,6 +128,13 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     phones.push(...initiators, ...destinations.values());
 
     const plan = planner(o.scenario, initiators.map((p) => p.port), (role) => destinations.get(role)!.port, o.transport);
+    const warmup = (o.warmupMs ?? 0) > 0
+      ? await drive({
+        via: o.via, xmlPort: server.xmlPort, httpPort: server.httpPort, apiKey: server.apiKey, load: { kind: 'window', window: WARMUP_WINDOW },
+        durationMs: o.warmupMs!, drainMs: o.drainMs, plan, xmlConnections: o.xmlConnections, firstIndex: WARMUP_FIRST_INDEX,
+      })
+      : undefined;
+    if (warmup) await waitUntil(() => phones.every((p) => (p.currentCalls() ?? 0) === 0), o.holdMs + o.drainMs + 2000);
     const m0 = await server.metrics();
     const u0 = server.usage();
     const ticks = clockTicksPerSecond();
@@ -174,7 +195,16 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       if (inviteAt !== undefined && Number.isFinite(inviteAt)) inviteLatency.push(inviteAt - r.sentAt);
       let cause: string | undefined;
       if (r.error !== undefined) cause = `request error: ${r.error.slice(0, 80)}`;
-      else if (r.finalAt === undefined) cause = 'no final event (lost)';
+      else if (r.finalAt === undefined) {
+        // What else was seen tells a lost event from a stuck request or call: the 201 (REST), and
+        // whether both phones went through their part on the wire.
+        const seen = [
+          ...(o.via === 'rest' ? [r.callId === undefined ? 'no 201' : '201 received'] : []),
+          ini.done.has(`i${n}`) ? 'initiator phone done' : 'initiator phone not done',
+          dst.done.has(`d${n}`) ? 'destination phone done' : 'destination phone not done',
+        ];
+        cause = `no final event (lost; ${seen.join(', ')})`;
+      }
       else if (r.finalCode !== expect.expectCode || r.finalLeg !== 'Destination') cause = `final ${r.finalCode} ${r.finalLeg ?? ''} (expected ${expect.expectCode} Destination)`;
       else if (!ini.done.has(`i${n}`)) cause = `initiator phone did not finish (${ini.inviteAt.has(`i${n}`) ? 'INVITE seen' : 'no INVITE'})`;
       else if (!dst.done.has(`d${n}`)) cause = `destination phone did not finish (${dst.inviteAt.has(`d${n}`) ? 'INVITE seen' : 'no INVITE'})`;
@@ -186,6 +216,14 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
         if (failureSamples.length < 5) failureSamples.push(`session ${n}: ${cause}; driver ${JSON.stringify(r)}`);
       }
     });
+    // Warm-up sessions: only whether they ended as expected (the phones' side is in their totals).
+    warmup?.records.forEach((r, i) => {
+      const expect = o.scenario.destinationOf(warmup.firstIndex + i);
+      if (r.error === undefined && r.finalCode === expect.expectCode && r.finalLeg === 'Destination') return;
+      const cause = `warm-up: ${r.error !== undefined ? 'request error' : r.finalAt === undefined ? 'no final event' : `final ${r.finalCode}`}`;
+      failures[cause] = (failures[cause] ?? 0) + 1;
+    });
+    const warmupFailed = Object.entries(failures).filter(([k]) => k.startsWith('warm-up')).reduce((t, [, v]) => t + v, 0);
     const started = driven.records.length;
     const cpu = u0 && u1 ? u1.cpuSeconds - u0.cpuSeconds : Number.NaN;
     const messages = m1.sipMessagesIn + m1.sipMessagesOut - (m0.sipMessagesIn + m0.sipMessagesOut);
@@ -193,7 +231,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     const perSession = started > 0 ? messages / started : 0;
     return {
       scenario: o.scenario.name, via: o.via, transport: o.transport, load: o.load, durationMs: o.durationMs,
-      started, succeeded, failed: started - succeeded, failures, failureSamples,
+      started, succeeded, failed: started - succeeded + warmupFailed, failures, failureSamples,
       sessionsPerSec, elapsedMs: driven.elapsedMs,
       requestToInvite: summarize(inviteLatency),
       requestToConnected: summarize(connectLatency),
