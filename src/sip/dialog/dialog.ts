@@ -136,8 +136,9 @@ function stripTag(addr: NameAddr): string {
 }
 
 /**
- * What a UAC's dialogs take from the request that made them (§12.1.2). Read once: an INVITE
- * client keeps this, not the INVITE, for the forks that may still answer (§13.2.2.4).
+ * What a UAC's dialogs take from the request that made them (§12.1.2). An answered INVITE client
+ * no longer holds its INVITE: for a fork that answers later (§13.2.2.4) it reads these from its
+ * first session (InviteClient.forkOrigin).
  */
 export interface UacOrigin {
   readonly callId: string;
