@@ -8,5 +8,5 @@ export {
   SipMessage, SipRequest, SipResponse, EMPTY, parseCSeq,
   type Header, type MessageSource, type CSeq, type EventHeader, type SubscriptionState, type ReplacesHeader,
 } from './message.js';
-export { parseMessage, checkRequestUriScheme, type ParseOptions } from './parse.js';
+export { parseMessage, checkRequestUriScheme, KNOWN_METHODS, type ParseOptions } from './parse.js';
 export { createResponse, createNon2xxAck, createCancel, REASON } from './build.js';

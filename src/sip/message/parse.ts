@@ -436,8 +436,15 @@ export function checkRequestUriScheme(req: SipRequest): void {
   }
 }
 
-/** RFC 3261 §7.1 methods and the extensions we serve, as one shared string each. */
-const METHOD_NAMES = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'NOTIFY', 'REFER', 'SUBSCRIBE', 'INFO', 'UPDATE', 'PRACK', 'MESSAGE', 'PUBLISH'];
+/**
+ * The methods this stack knows: RFC 3261's six (§7.1) and the extensions (INFO, UPDATE, PRACK,
+ * SUBSCRIBE/NOTIFY, REFER, MESSAGE, PUBLISH). The parser hands out these very strings; the stack
+ * answers one it does not serve 405, any other 501 (§21.5.2).
+ */
+export const KNOWN_METHODS: readonly string[] = [
+  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'NOTIFY', 'REFER', 'SUBSCRIBE', 'INFO', 'UPDATE', 'PRACK',
+  'MESSAGE', 'PUBLISH',
+];
 
 /**
  * The method at the start of `line` (`length` characters) when it is a known one: the shared
@@ -445,8 +452,8 @@ const METHOD_NAMES = ['INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', '
  * up to 64*T1, thousands at a time). Methods are case-sensitive (§7.1): exact matches only.
  */
 function knownMethod(line: string, length: number): string | undefined {
-  for (let i = 0; i < METHOD_NAMES.length; i++) {
-    const name = METHOD_NAMES[i]!;
+  for (let i = 0; i < KNOWN_METHODS.length; i++) {
+    const name = KNOWN_METHODS[i]!;
     if (name.length === length && line.startsWith(name)) return name;
   }
   return undefined;

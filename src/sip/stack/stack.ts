@@ -11,7 +11,7 @@
 import { isIP } from 'node:net';
 import {
   createResponse, parseMessage, SipParseError, type SipMessage, SipRequest, SipResponse, type SipUri, parseUri,
-  parseNameAddr, BRANCH_COOKIE, ownVia,
+  parseNameAddr, BRANCH_COOKIE, ownVia, KNOWN_METHODS,
 } from '../message/index.js';
 import type { TimerHost } from '../timer.js';
 import {
@@ -87,10 +87,7 @@ export interface SipStackOptions {
   credentialFor?: (realm: string, dest: Destination, req: SipRequest) => { username: string; password: string } | undefined;
 }
 
-const KNOWN_METHODS = new Set([
-  'INVITE', 'ACK', 'CANCEL', 'BYE', 'REGISTER', 'OPTIONS', 'INFO', 'UPDATE', 'PRACK', 'SUBSCRIBE', 'NOTIFY',
-  'REFER', 'MESSAGE', 'PUBLISH',
-]);
+const KNOWN_METHOD_SET = new Set(KNOWN_METHODS);
 
 export type RequestHandler = (req: SipRequest, tx: ServerTransaction) => void;
 
@@ -437,7 +434,7 @@ export class SipStack implements DialogHost {
       return;
     }
     // §8.2.1: a method we know but do not serve → 405; one we do not know → 501 (§21.5.2).
-    const res = createResponse(req, KNOWN_METHODS.has(method) ? 405 : 501, undefined, this.newTag());
+    const res = createResponse(req, KNOWN_METHOD_SET.has(method) ? 405 : 501, undefined, this.newTag());
     res.set('Allow', this.allowHeader);
     this.respond(tx, res);
   }
@@ -805,7 +802,7 @@ class AuthenticatingUser implements ClientTransactionUser {
     private readonly host: ChallengeHost,
     req: SipRequest,
     private readonly dest: Destination,
-    private readonly user: ClientTransactionUser,
+    readonly user: ClientTransactionUser,
   ) {
     this.req = req;
     // A shared function, not a closure per request (forwardTerminated's): this one is kept as
@@ -833,15 +830,11 @@ class AuthenticatingUser implements ClientTransactionUser {
   onTransportError(err: Error, tx: ClientTransaction): void {
     this.user.onTransportError(err, tx);
   }
-
-  /** For forwardTerminatedToUser. */
-  terminated(tx: ClientTransaction): void {
-    this.user.onTerminated?.(tx);
-  }
 }
 
+/** AuthenticatingUser's onTerminated, when its user has one: called with the wrapper as `this`. */
 function forwardTerminatedToUser(this: AuthenticatingUser, tx: ClientTransaction): void {
-  this.terminated(tx);
+  this.user.onTerminated?.(tx);
 }
 
 /**

@@ -1,5 +1,5 @@
 /** Shared UDP destinations (see udpDestination). */
-import { detachRepeated } from '../message/detach.js';
+import { detachString } from '../message/detach.js';
 import type { Destination } from '../transaction/index.js';
 
 /**
@@ -12,10 +12,7 @@ let udpDestinationCount = 0;
 const UDP_DESTINATIONS_MAX = 4096;
 
 export function udpDestination(host: string, port: number): Destination {
-  // One shared copy of the address (detachRepeated): not a string per request, nor a slice that
-  // keeps the message text alive.
-  const address = detachRepeated(host);
-  let byPort = udpDestinations.get(address);
+  let byPort = udpDestinations.get(host);
   let dest = byPort?.get(port);
   if (dest === undefined) {
     if (udpDestinationCount >= UDP_DESTINATIONS_MAX) {
@@ -23,6 +20,8 @@ export function udpDestination(host: string, port: number): Destination {
       udpDestinationCount = 0;
       byPort = undefined;
     }
+    // The address kept is a copy of its own: `host` may be a slice that keeps a message's text.
+    const address = detachString(host);
     if (byPort === undefined) udpDestinations.set(address, (byPort = new Map()));
     dest = Object.freeze({ transport: 'udp', address, port });
     byPort.set(port, dest);
