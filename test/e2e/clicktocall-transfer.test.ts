@@ -16,6 +16,15 @@ const CONNECTED = [
 ];
 
 /** The transfer events the server logged, as `kind code leg reason`. */
+/**
+ * The server writes its log through a buffer (log/rotating-file.ts: `minLength`): a line can
+ * reach the output after what the phones saw on the wire. Wait for `count` transfer lines.
+ */
+async function transferEventsOnceLogged(s: { server: { output(): string } }, count: number): Promise<string[]> {
+  await waitFor(() => transferEvents(s.server.output()).length >= count, 5000, `${count} transfer events in the log`);
+  return transferEvents(s.server.output());
+}
+
 function transferEvents(output: string): string[] {
   return output.split('\n').filter((l) => l.includes('"kind":"transfer')).map((l) => {
     const j = JSON.parse(l) as { kind: string; code: number; leg?: string; reason?: string };
@@ -54,7 +63,7 @@ test('handle: the target answers; the transferee moves to it, the transferor is 
     assert.equal(c.holdsMediaOf(c.calls[0])?.port, a.mediaPort);
     assert.equal(c.received('INVITE')[0]!.from.uri, a.uri);
     assert.ok(c.received('INVITE')[0]!.referredBy);
-    assert.deepEqual(transferEvents(s.server.output()), [
+    assert.deepEqual(await transferEventsOnceLogged(s, 3), [
       'transfer-requested 202 destination handle', 'transfer-ringing 180 destination', 'transfer-connected 200 destination',
     ]);
     await a.hangup();
@@ -95,6 +104,7 @@ test('handle: the transferor leaves at once and the target fails: the transferee
     await waitFor(() => r.status === 202, 3000, '202');
     await b.hangup();
     await a.waitFor(() => a.received('BYE').length === 1, 5000, 'BYE to alice');
+    await waitFor(() => transferEvents(s.server.output()).filter((e) => e.startsWith('transfer-failed')).length >= 2, 5000, 'both transfer-failed lines');
     const ev = transferEvents(s.server.output());
     assert.ok(ev.includes('transfer-failed 603 destination target-failed'), ev.join('; '));
     assert.ok(ev.includes('transfer-failed 603 initiator transferor-gone'), ev.join('; '));
@@ -182,9 +192,9 @@ test('attended transfer (Refer-To with Replaces, RFC 5589 §7): bob joins alice 
     // alice and carol now hold each other's media.
     await waitFor(() => a.holdsMediaOf(a.calls[0])?.port === c.mediaPort, 3000, 'alice on carol');
     assert.equal(c.holdsMediaOf(c.calls[0])?.port, a.mediaPort);
-    const ev = transferEvents(s.server.output());
+    const ev = await transferEventsOnceLogged(s, 2);
     assert.deepEqual(ev, ['transfer-requested 202 destination attended', 'transfer-connected 200 destination attended']);
-    assert.match(s.server.output(), /"kind":"completed".*"reason":"replaced"/);
+    await waitFor(() => /"kind":"completed".*"reason":"replaced"/.test(s.server.output()), 5000, 'the replaced call completed in the log');
     await a.hangup();
     await c.waitFor(() => c.received('BYE').length === 1, 3000, 'BYE to carol');
   }));

@@ -465,7 +465,8 @@ test('a transfer (in-dialog REFER from a phone) to a denied target is refused 40
     }
     assert.deepEqual([...new Set(statuses)], [403], 'every transfer to the premium number is refused 403');
     assert.equal(premium.received('INVITE').length, 0, 'the premium number was never called');
-    assert.ok(s.server.output().includes('"reason":"target-not-allowed"'), 'the refusal is an event with its reason');
+    // The refusal is an event with its reason (the log is buffered: wait for the line).
+    await waitFor(() => s.server.output().includes('"reason":"target-not-allowed"'), 5000, 'the refusal in the log');
     assert.equal(a.liveCalls().length + b.liveCalls().length, 2, 'the call itself goes on');
     console.log(`\n| SIP in-dialog REFER (transfer) | ${statuses.length} | ${premium.received('INVITE').length} |`);
     await a.hangup();
