@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const config = loaded.config;
-  const { logger, close: closeLog } = createLogger({
+  const { logger, close: closeLog, flushConsole } = createLogger({
     level: config.logLevel,
     file: config.logFilename || undefined,
     maxLines: config.logFileMaxLines,
@@ -91,6 +91,7 @@ export async function main(argv: string[]): Promise<number> {
     process.on('SIGTERM', () => stop('SIGTERM'));
     process.on('SIGINT', () => stop('SIGINT'));
   });
+  flushConsole(); // what was logged while starting comes before the ready line
   process.stdout.write(server.readyLine + '\n');
   logger.info(server.readyLine);
   await stopped;

@@ -3,6 +3,7 @@ import type { Writable } from 'node:stream';
 import { pino, type DestinationStream, type Logger } from 'pino';
 import type { LogLevel } from '../config/config.js';
 import { toPinoLevel } from './levels.js';
+import { BufferedConsole } from './buffered-console.js';
 import { createPrettyStream } from './pretty.js';
 import { redactSecrets } from './redact.js';
 import { RotatingFileDestination } from './rotating-file.js';
@@ -33,15 +34,22 @@ export interface LogHandle {
   file?: RotatingFileDestination;
   /** Writes what is gathered and closes the file; the console is left open. */
   close(): Promise<void>;
+  /**
+   * Writes the console's gathered lines now (before a line written to stdout directly, such as
+   * the ready line, which must come after what was logged before it).
+   */
+  flushConsole(): void;
 }
 
 const NOWHERE: DestinationStream = { write(): void {} };
 
-function consoleStream(opts: CreateLoggerOptions): DestinationStream | undefined {
+function consoleStream(opts: CreateLoggerOptions): DestinationStream | BufferedConsole | undefined {
   if (opts.console === false) return undefined;
   const out = opts.destination ?? process.stdout;
   const pretty = opts.pretty ?? (out as { isTTY?: boolean }).isTTY === true;
   if (pretty) return createPrettyStream(out);
+  // JSON lines to the process's own stdout (a pipe, journald, a file): buffered, see buffered-console.ts.
+  if (out === process.stdout) return new BufferedConsole();
   return { write: (line: string) => void out.write(line) };
 }
 
@@ -50,6 +58,7 @@ export function createLogger(opts: CreateLoggerOptions): LogHandle {
   const streams: DestinationStream[] = [];
   const shown = consoleStream(opts);
   if (shown !== undefined) streams.push(shown);
+  const bufferedConsole = shown instanceof BufferedConsole ? shown : undefined;
   let file: RotatingFileDestination | undefined;
   if (opts.file !== undefined && opts.file !== '' && level !== 'silent') {
     file = new RotatingFileDestination({ file: opts.file, maxLines: opts.maxLines ?? 0, keep: opts.keepFiles, report: opts.report });
@@ -71,6 +80,10 @@ export function createLogger(opts: CreateLoggerOptions): LogHandle {
   return {
     logger,
     file,
-    close: () => file?.close() ?? Promise.resolve(),
+    flushConsole: () => bufferedConsole?.flushSync(),
+    close: () => {
+      bufferedConsole?.close();
+      return file?.close() ?? Promise.resolve();
+    },
   };
 }

@@ -8,6 +8,7 @@
 // are dropped, and the file is tried again every `retryDelayMs`.
 import fs from 'node:fs';
 import { pino, type DestinationStream } from 'pino';
+import { DelayedFlush } from './delayed-flush.js';
 
 // SonicBoom sets `destroyed` once closed; its typings leave it out.
 type AsyncFile = ReturnType<typeof pino.destination> & { readonly destroyed: boolean };
@@ -61,7 +62,6 @@ export class RotatingFileDestination implements DestinationStream {
   private readonly maxLines: number;
   private readonly keep: number;
   private readonly minLength: number;
-  private readonly flushDelayMs: number;
   private readonly maxBuffered: number;
   private readonly retryDelayMs: number;
   private readonly report: (text: string) => void;
@@ -73,8 +73,7 @@ export class RotatingFileDestination implements DestinationStream {
   private failedAt = 0;
   private rotateProblemReported = false;
   private dropped = 0;
-  private flushTimer: NodeJS.Timeout | undefined;
-  private wroteSinceFlush = false;
+  private readonly delayedFlush: DelayedFlush | undefined;
   private closed: Promise<void> | undefined;
   /** Files being flushed and closed (rotated away, or at close()). */
   private readonly ending = new Set<Promise<void>>();
@@ -84,11 +83,11 @@ export class RotatingFileDestination implements DestinationStream {
     this.maxLines = Math.max(0, Math.floor(opts.maxLines));
     this.keep = Math.max(0, Math.floor(opts.keep ?? DEFAULT_KEEP));
     this.minLength = opts.minLength ?? DEFAULT_MIN_LENGTH;
-    this.flushDelayMs = opts.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS;
     this.maxBuffered = opts.maxBuffered ?? DEFAULT_MAX_BUFFERED;
     this.retryDelayMs = opts.retryDelayMs ?? DEFAULT_RETRY_DELAY_MS;
     this.report = opts.report ?? reportOnStderr;
     this.now = opts.now ?? Date.now;
+    this.delayedFlush = this.minLength > 0 ? new DelayedFlush(opts.flushDelayMs ?? DEFAULT_FLUSH_DELAY_MS, () => this.flushCurrent()) : undefined;
     this.open();
   }
 
@@ -126,7 +125,7 @@ export class RotatingFileDestination implements DestinationStream {
     }
     this.linesInFile++;
     out.write(line);
-    this.armFlush();
+    this.delayedFlush?.wrote();
     return true;
   }
 
@@ -154,8 +153,7 @@ export class RotatingFileDestination implements DestinationStream {
   /** Flushes every gathered line and closes the file(s). Later writes are dropped. */
   close(): Promise<void> {
     if (this.closed !== undefined) return this.closed;
-    if (this.flushTimer !== undefined) clearTimeout(this.flushTimer);
-    this.flushTimer = undefined;
+    this.delayedFlush?.stop();
     const out = this.current;
     this.current = undefined;
     if (out !== undefined) this.endInBackground(out);
@@ -273,26 +271,9 @@ export class RotatingFileDestination implements DestinationStream {
     this.report(`clicktocall: log file ${this.file}: ${what}: ${describe(err)}; log lines are dropped until it can be written`);
   }
 
-  /**
-   * Lines gathered below `minLength` would otherwise wait for the next ones. The timer runs
-   * once more after the last write so that a flush that met a write in flight is repeated.
-   */
-  private armFlush(): void {
-    this.wroteSinceFlush = true;
-    if (this.flushTimer !== undefined || this.minLength <= 0) return;
-    this.flushTimer = setTimeout(() => this.onFlushTimer(), this.flushDelayMs);
-    this.flushTimer.unref();
-  }
-
-  private onFlushTimer(): void {
-    this.flushTimer = undefined;
+  private flushCurrent(): void {
     const out = this.current;
     if (out !== undefined && !out.destroyed) out.flush();
-    if (this.wroteSinceFlush) {
-      this.wroteSinceFlush = false;
-      this.flushTimer = setTimeout(() => this.onFlushTimer(), this.flushDelayMs);
-      this.flushTimer.unref();
-    }
   }
 }
 

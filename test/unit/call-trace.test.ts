@@ -49,3 +49,39 @@ test('takes the Call-ID from the parsed message when the stack passes it, and ke
   assert.match(entry!.text, /^BYE sip:a@127\.0\.0\.1 SIP\/2\.0\r\n/);
   assert.match(entry!.text, /X-Note: \*\*\*/);
 });
+
+test('the messages live in a ring of bytes: a call whose first message is overwritten is forgotten whole, later calls stay complete', () => {
+  const t = new CallTrace({ maxCalls: 100, ringBytes: 2048, redact: (s) => s });
+  const sizes: number[] = [];
+  for (let c = 1; c <= 30; c++) {
+    t.addLeg(`c${c}`, `sip-${c}`);
+    for (const first of ['INVITE sip:a@b SIP/2.0', 'SIP/2.0 200 OK', 'BYE sip:a@b SIP/2.0']) {
+      const m = msg(first, `sip-${c}`);
+      sizes.push(m.length);
+      t.observe('out', m, 'udp', peer);
+    }
+  }
+  assert.ok(sizes.reduce((a, b) => a + b, 0) > 3 * 2048, 'the test writes several times the ring');
+  assert.equal(t.get('c1'), undefined, 'the oldest calls were forgotten');
+  const all = Array.from({ length: 30 }, (_, i) => t.get(`c${i + 1}`));
+  const kept = all.filter((e) => e !== undefined);
+  assert.ok(all.slice(30 - kept.length).every((e) => e !== undefined), 'the kept calls are the latest ones');
+  assert.ok(kept.length >= 2 && kept.length < 30, `some calls kept (${kept.length})`);
+  for (const entries of kept) {
+    assert.deepEqual(entries!.map((e) => e.summary), ['INVITE', '200 OK', 'BYE']);
+  }
+  assert.equal(t.get('c30')![2]!.sipCallId, 'sip-30');
+});
+
+test('a call larger than the ring keeps its latest messages, in order; a message is cut at maxMessageBytes', () => {
+  const t = new CallTrace({ maxCalls: 10, ringBytes: 1024, maxMessageBytes: 100, redact: (s) => s });
+  t.addLeg('big', 'sip-big');
+  for (let i = 0; i < 40; i++) t.observe('in', msg(`MESSAGE sip:${i}@b SIP/2.0`, 'sip-big'), 'tcp', { address: '::1', port: 5060 + i });
+  const entries = t.get('big')!;
+  assert.ok(entries.length > 3 && entries.length < 40, `${entries.length} kept`);
+  const ports = entries.map((e) => Number(/\]:(\d+)$/.exec(e.peer)![1]));
+  assert.deepEqual(ports, ports.map((_, i) => 5060 + 40 - entries.length + i), 'the latest ones, in order');
+  assert.equal(entries.at(-1)!.text.length, 100);
+  assert.equal(entries[0]!.transport, 'tcp');
+  assert.equal(entries[0]!.direction, 'in');
+});

@@ -1,0 +1,56 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { BufferedConsole } from '../../src/log/buffered-console.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+test('lines gather below minLength and reach the descriptor at most flushDelayMs later; a full buffer is written at once; close writes the rest', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-console-'));
+  const file = join(dir, 'out.txt');
+  const fd = openSync(file, 'a');
+  try {
+    const out = new BufferedConsole({ fd, minLength: 1024, flushDelayMs: 30 });
+    out.write('{"msg":"one"}\n');
+    out.write('{"msg":"two"}\n');
+    assert.equal(readFileSync(file, 'utf8'), '', 'gathered, not written line by line');
+    await sleep(150);
+    assert.equal(readFileSync(file, 'utf8'), '{"msg":"one"}\n{"msg":"two"}\n');
+    const long = `{"msg":"${'x'.repeat(1100)}"}\n`;
+    out.write(long);
+    await sleep(5); // the asynchronous write of a full buffer, long before the flush delay
+    assert.ok(readFileSync(file, 'utf8').endsWith(long));
+    out.write('{"msg":"last"}\n');
+    out.close();
+    assert.ok(readFileSync(file, 'utf8').endsWith('{"msg":"last"}\n'), 'close writes synchronously');
+    assert.equal(out.droppedLines, 0);
+  } finally {
+    closeSync(fd);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('a console whose reader went away (EPIPE) is given up: lines are dropped and counted, nothing throws', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-console-'));
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writer = openSync(fifo, constants.O_WRONLY);
+  closeSync(reader);
+  try {
+    const out = new BufferedConsole({ fd: writer, minLength: 0, flushDelayMs: 10 });
+    out.write('{"msg":"into a broken pipe"}\n');
+    for (let i = 0; i < 50 && out.droppedLines === 0; i++) {
+      await sleep(20);
+      out.write('{"msg":"again"}\n');
+    }
+    assert.ok(out.droppedLines > 0, 'later lines are dropped');
+    out.close();
+  } finally {
+    closeSync(writer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
