@@ -150,7 +150,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'drainTimeout', name: 'DrainTimeout', aliases: [], type: seconds(0, 86400), default: 30, repeats: false, group: 'new',
     description: 'Seconds a shutdown waits for calls in progress before ending them.' },
   { key: 'traceCalls', name: 'TraceCalls', aliases: [], type: count(0, 1_000_000), default: 1000, repeats: false, group: 'new',
-    description: 'Number of recent calls whose SIP messages are kept for the ladder; 0: none.' },
+    description: 'Number of recent calls whose SIP messages are kept for the ladder (in a ring of TraceCalls × 16 KiB, at most 256 MiB); 0: none.' },
 
   // ── SIP stack limits and timers, TLS files, XML and REFER limits ──
   { key: 'sipT1', name: 'SipT1', aliases: [], type: millis(1, 60_000), default: 500, repeats: false, group: 'sip',

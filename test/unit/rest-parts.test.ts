@@ -56,6 +56,24 @@ test('EventLog: ids start at the start time × 1000 and increase; the ring and t
   assert.equal(log.lastId, 1_700_000_000_000_004);
 });
 
+test('EventLog: a call\'s history keeps each event\'s global id beside it, in seq order even when an event arrives late; a duplicate gets none; streams get each event once', () => {
+  const publisher = new EventPublisher();
+  const log = new EventLog({ now: () => 1_000, ringSize: 10 });
+  log.attach(publisher);
+  const seen: number[] = [];
+  const stop = log.listen((e) => seen.push(e.id));
+  publisher.publish(ev('a', 1));
+  publisher.publish(ev('a', 3));
+  publisher.publish(ev('a', 2)); // late: goes between 1 and 3
+  publisher.publish(ev('a', 3)); // a duplicate: no entry, but it has an id in the ring
+  stop();
+  const entry = log.call('a')!;
+  assert.deepEqual(entry.record.events.map((e) => e.seq), [1, 2, 3]);
+  assert.deepEqual(entry.ids, [1_000_001, 1_000_003, 1_000_002]);
+  assert.deepEqual(seen, [1_000_001, 1_000_002, 1_000_003, 1_000_004]);
+  assert.deepEqual(log.since(1_000_002).events.map((e) => [e.id, e.event.seq]), [[1_000_003, 2], [1_000_004, 3]]);
+});
+
 test('IdempotencyCache: replay, mismatch, scope, expiry and bound', () => {
   let now = 0;
   const cache = new IdempotencyCache(2, 1000, () => now);

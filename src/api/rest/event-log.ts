@@ -25,8 +25,8 @@ export interface CallExtras {
 
 export interface HistoryEntry {
   record: CallRecord;
-  /** Global ids of `record.events`, same order (events the log did not see have none). */
-  ids: Map<number, number>;
+  /** The global id of each of `record.events`, same index (an array, not a Map: one per call). */
+  ids: number[];
   extras: CallExtras;
 }
 
@@ -47,7 +47,10 @@ export interface EventLogOptions {
 export type StreamListener = (logged: LoggedEvent) => void;
 
 export class EventLog {
-  private readonly ring: (LoggedEvent | undefined)[];
+  // The last ringSize events and their ids, apart: no wrapper object per event (at a few thousand
+  // calls a second, every event lives about a second here: the garbage collector copies what it holds).
+  private readonly ring: (CallEvent | undefined)[];
+  private readonly ringIds: Float64Array;
   private ringStart = 0;
   private ringLength = 0;
   private nextId: number;
@@ -59,7 +62,9 @@ export class EventLog {
   private readonly now: () => number;
 
   constructor(opts: EventLogOptions = {}) {
-    this.ring = new Array<LoggedEvent | undefined>(Math.max(1, opts.ringSize ?? 10_000));
+    const ringSize = Math.max(1, opts.ringSize ?? 10_000);
+    this.ring = new Array<CallEvent | undefined>(ringSize);
+    this.ringIds = new Float64Array(ringSize);
     this.historyCalls = Math.max(1, opts.historyCalls ?? 1000);
     this.eventsPerCall = Math.max(1, opts.eventsPerCall ?? 500);
     this.now = opts.now ?? Date.now;
@@ -91,20 +96,32 @@ export class EventLog {
     return () => this.streams.delete(listener);
   }
 
-  add(event: CallEvent): LoggedEvent {
-    const logged: LoggedEvent = { id: this.nextId++, event };
+  add(event: CallEvent): number {
+    const id = this.nextId++;
     const size = this.ring.length;
+    let at: number;
     if (this.ringLength < size) {
-      this.ring[(this.ringStart + this.ringLength) % size] = logged;
+      at = (this.ringStart + this.ringLength) % size;
       this.ringLength++;
     } else {
-      this.ring[this.ringStart] = logged;
+      at = this.ringStart;
       this.ringStart = (this.ringStart + 1) % size;
     }
+    this.ring[at] = event;
+    this.ringIds[at] = id;
     const entry = this.entryFor(event.callId, () => recordFromEvent(event));
-    if (entry.record.events.length < this.eventsPerCall && applyEvent(entry.record, event)) entry.ids.set(event.seq, logged.id);
-    for (const l of [...this.streams]) l(logged);
-    return logged;
+    const events = entry.record.events;
+    if (events.length < this.eventsPerCall && applyEvent(entry.record, event)) {
+      // applyEvent keeps seq order: the event is almost always the last one.
+      let i = events.length - 1;
+      while (i > 0 && events[i] !== event) i--;
+      entry.ids.splice(i, 0, id);
+    }
+    if (this.streams.size > 0) {
+      const logged: LoggedEvent = { id, event };
+      for (const l of [...this.streams]) l(logged);
+    }
+    return id;
   }
 
   /** Fills in the request of a call (after submitCall: raw addresses, mode, options, client). */
@@ -133,10 +150,11 @@ export class EventLog {
     const events: LoggedEvent[] = [];
     const size = this.ring.length;
     for (let i = 0; i < this.ringLength; i++) {
-      const e = this.ring[(this.ringStart + i) % size]!;
-      if (e.id > afterId) events.push(e);
+      const at = (this.ringStart + i) % size;
+      const id = this.ringIds[at]!;
+      if (id > afterId) events.push({ id, event: this.ring[at]! });
     }
-    const oldest = this.ringLength > 0 ? this.ring[this.ringStart]!.id : this.nextId;
+    const oldest = this.ringLength > 0 ? this.ringIds[this.ringStart]! : this.nextId;
     return { events, complete: afterId >= oldest - 1 || afterId >= this.lastId };
   }
 
@@ -147,7 +165,7 @@ export class EventLog {
   private entryFor(callId: string, make: () => CallRecord): HistoryEntry {
     let entry = this.history.get(callId);
     if (!entry) {
-      entry = { record: make(), ids: new Map(), extras: {} };
+      entry = { record: make(), ids: [], extras: {} };
       this.history.set(callId, entry);
       // Bounded: the oldest call leaves first (Map keeps insertion order).
       if (this.history.size > this.historyCalls) {

@@ -460,10 +460,10 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
       // Replay what is held: with global ids from the in-memory history, else the store's events.
       const held: LoggedEvent[] = [];
       if (entry) {
-        for (const e of entry.record.events) {
-          const gid = entry.ids.get(e.seq);
+        entry.record.events.forEach((e, i) => {
+          const gid = entry.ids[i];
           if (gid !== undefined && gid > after) held.push({ id: gid, event: e });
-        }
+        });
       }
       if (entry) for (const e of held) stream.send(e.id, e.event);
       else for (const e of found.record.events) stream.send(undefined, e);
