@@ -50,7 +50,7 @@ export const FULL: Profile = {
     lingerMs: 45_000,
     // The RFC 3261 defaults: wait states last 32 s, so the linger wait is longer than that.
     serverExtra: [],
-    hold: { calls: [10_000], window: 100, lingerMs: 45_000, settleMs: 90_000 },
+    hold: { calls: [10_000], window: 100, teardownWindow: 4, lingerMs: 45_000, settleMs: 90_000 },
     soak: { perSec: 200, durationMs: 120_000, sampleMs: 5000, warmupFraction: 0.25, lingerMs: 45_000 },
   },
 };
@@ -78,7 +78,7 @@ export const QUICK: Profile = {
     lingerMs: 0,
     // Short SIP timers so that transactions drain within seconds (T1 100 ms: wait states 6.4 s).
     serverExtra: ['SipT1 = 100', 'SipTimerD = 6400'],
-    hold: { calls: [200], window: 50, lingerMs: 15_000, settleMs: 0 },
+    hold: { calls: [200], window: 50, teardownWindow: 4, lingerMs: 15_000, settleMs: 0 },
     soak: { perSec: 50, durationMs: 12_000, sampleMs: 1000, warmupFraction: 0.25, lingerMs: 15_000 },
   },
 };

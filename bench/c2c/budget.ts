@@ -31,6 +31,13 @@ export interface C2cBudget {
   /** Extra node options for the server process (`--cpu-prof DIR` sets them). */
   serverNodeArgs?: string[];
   /** settleMs: how long the held calls' RSS is watched after the drain, for the lowest figure (0: not). */
-  hold: { calls: number[]; window: number; lingerMs: number; settleMs: number };
+  /**
+   * `window`: set-up requests in flight (each waits for the call to connect). `teardownWindow`:
+   * DELETEs in flight — a DELETE answers as soon as the BYEs are sent, so this window alone paces
+   * the hang-up: with 100, bursts of 200 BYEs met two SIPp processes holding the calls, which
+   * answered 1.5 s late or not at all (~150,000 server retransmissions for 20,000 calls, ~1,000,000
+   * for 100,000); with 4, none, and the teardown is faster.
+   */
+  hold: { calls: number[]; window: number; teardownWindow: number; lingerMs: number; settleMs: number };
   soak: { perSec: number; durationMs: number; sampleMs: number; warmupFraction: number; lingerMs: number };
 }

@@ -107,10 +107,10 @@ export async function runHold(calls: number, b: C2cBudget, cliPath: string, pinn
       process.kill(server.pid, 'SIGUSR2');
       await new Promise((r) => setTimeout(r, 20_000));
     }
-    progress(`hold: held ${held.callsActive} calls, RSS ${mb(u1?.rssBytes)}, heap ${mb(held.heapUsedBytes)}; hanging up …`);
+    progress(`hold: held ${held.callsActive} calls, RSS ${mb(u1?.rssBytes)}, heap ${mb(held.heapUsedBytes)}; hanging up (DELETE, window ${b.hold.teardownWindow}) …`);
 
     const t1 = epochMs();
-    const hangupErrors = await hangUpAll(server, ids, b.hold.window);
+    const hangupErrors = await hangUpAll(server, ids, b.hold.teardownWindow);
     // Torn down = the server holds no call any more (its BYEs are out); then the phones finish.
     let after = await srv.metrics();
     while ((after.callsActive ?? 0) > 0 && epochMs() - t1 < 120_000) {
