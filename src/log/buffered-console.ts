@@ -21,6 +21,14 @@ export interface BufferedConsoleOptions {
   maxBuffered?: number;
 }
 
+function report(text: string): void {
+  try {
+    process.stderr.write(text + '\n');
+  } catch {
+    /* nowhere left to say it */
+  }
+}
+
 export class BufferedConsole implements DestinationStream {
   private out: AsyncOut | undefined;
   private readonly delayedFlush: DelayedFlush;
@@ -32,7 +40,10 @@ export class BufferedConsole implements DestinationStream {
       dest: opts.fd ?? 1, sync: false, minLength: opts.minLength ?? 4096, maxLength: opts.maxBuffered ?? 4 * 1024 * 1024,
     }) as AsyncOut;
     out.on('error', () => this.giveUp());
-    out.on('drop', () => { this.dropped++; });
+    out.on('drop', () => {
+      // Said once, on stderr (the file, when LogFilename is set, still has every line).
+      if (this.dropped++ === 0) report('clicktocall: stdout falls more than its buffer behind: console log lines are dropped');
+    });
     this.out = out;
     this.delayedFlush = new DelayedFlush(opts.flushDelayMs ?? 100, () => {
       if (this.out !== undefined && !this.out.destroyed) this.out.flush();

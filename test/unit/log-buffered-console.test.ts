@@ -54,3 +54,25 @@ test('a console whose reader went away (EPIPE) is given up: lines are dropped an
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test('a reader that falls behind: beyond maxBuffered lines are dropped and counted, never queued without bound', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'c2c-console-'));
+  const fifo = join(dir, 'fifo');
+  execFileSync('mkfifo', [fifo]);
+  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK); // open, never read
+  const writer = openSync(fifo, constants.O_WRONLY);
+  try {
+    const out = new BufferedConsole({ fd: writer, minLength: 0, flushDelayMs: 10, maxBuffered: 16 * 1024 });
+    const line = `{"msg":"${'y'.repeat(1000)}"}\n`;
+    for (let i = 0; i < 200 && out.droppedLines === 0; i++) {
+      out.write(line);
+      await sleep(1);
+    }
+    assert.ok(out.droppedLines > 0, 'lines beyond the pipe and maxBuffered are dropped');
+  } finally {
+    closeSync(reader); // the write in flight fails (EPIPE): the console gives up
+    await sleep(50);
+    closeSync(writer);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
