@@ -33,15 +33,29 @@ test('lines gather below minLength and reach the descriptor at most flushDelayMs
   }
 });
 
-test('a console whose reader went away (EPIPE) is given up: lines are dropped and counted, nothing throws', async () => {
+/** A named pipe with a reader that never reads (closed at once when `closeReader`), and its writing end. */
+function fifo(closeReader: boolean): { writer: number; done(): Promise<void> } {
   const dir = mkdtempSync(join(tmpdir(), 'c2c-console-'));
-  const fifo = join(dir, 'fifo');
-  execFileSync('mkfifo', [fifo]);
-  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK);
-  const writer = openSync(fifo, constants.O_WRONLY);
-  closeSync(reader);
+  const path = join(dir, 'fifo');
+  execFileSync('mkfifo', [path]);
+  let reader: number | undefined = openSync(path, constants.O_RDONLY | constants.O_NONBLOCK);
+  const writer = openSync(path, constants.O_WRONLY);
+  if (closeReader) { closeSync(reader); reader = undefined; }
+  return {
+    writer,
+    async done() {
+      if (reader !== undefined) closeSync(reader); // a write in flight fails (EPIPE): the console gives up
+      await sleep(50);
+      closeSync(writer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+test('a console whose reader went away (EPIPE) is given up: lines are dropped and counted, nothing throws', async () => {
+  const pipe = fifo(true);
   try {
-    const out = new BufferedConsole({ fd: writer, minLength: 0, flushDelayMs: 10 });
+    const out = new BufferedConsole({ fd: pipe.writer, minLength: 0, flushDelayMs: 10 });
     out.write('{"msg":"into a broken pipe"}\n');
     for (let i = 0; i < 50 && out.droppedLines === 0; i++) {
       await sleep(20);
@@ -50,19 +64,14 @@ test('a console whose reader went away (EPIPE) is given up: lines are dropped an
     assert.ok(out.droppedLines > 0, 'later lines are dropped');
     out.close();
   } finally {
-    closeSync(writer);
-    rmSync(dir, { recursive: true, force: true });
+    await pipe.done();
   }
 });
 
 test('a reader that falls behind: beyond maxBuffered lines are dropped and counted, never queued without bound', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'c2c-console-'));
-  const fifo = join(dir, 'fifo');
-  execFileSync('mkfifo', [fifo]);
-  const reader = openSync(fifo, constants.O_RDONLY | constants.O_NONBLOCK); // open, never read
-  const writer = openSync(fifo, constants.O_WRONLY);
+  const pipe = fifo(false);
   try {
-    const out = new BufferedConsole({ fd: writer, minLength: 0, flushDelayMs: 10, maxBuffered: 16 * 1024 });
+    const out = new BufferedConsole({ fd: pipe.writer, minLength: 0, flushDelayMs: 10, maxBuffered: 16 * 1024 });
     const line = `{"msg":"${'y'.repeat(1000)}"}\n`;
     for (let i = 0; i < 200 && out.droppedLines === 0; i++) {
       out.write(line);
@@ -70,9 +79,6 @@ test('a reader that falls behind: beyond maxBuffered lines are dropped and count
     }
     assert.ok(out.droppedLines > 0, 'lines beyond the pipe and maxBuffered are dropped');
   } finally {
-    closeSync(reader); // the write in flight fails (EPIPE): the console gives up
-    await sleep(50);
-    closeSync(writer);
-    rmSync(dir, { recursive: true, force: true });
+    await pipe.done();
   }
 });
