@@ -42,16 +42,15 @@ interface TracedCall {
 
 // A record: the header, the peer's address (latin1), then the message's bytes (at most
 // maxMessageBytes). Records never wrap around the ring's end: the tail is skipped instead.
-const H_LENGTH = 0; // u32: the whole record
-const H_TIME = 4; // f64: ms since the epoch
-const H_NEXT = 12; // f64: the position of the call's next record, -1 for none yet
-const H_DIRECTION = 20; // u8: 0 in, 1 out
-const H_TRANSPORT = 21; // u8: index into transportNames
-const H_LEG = 22; // u8: index into the call's sipCallIds
-const H_ADDRESS_LENGTH = 23; // u8
-const H_PORT = 24; // u16
-const H_DATA_LENGTH = 28; // u32
-const HEADER = 32;
+const H_TIME = 0; // f64: ms since the epoch
+const H_NEXT = 8; // f64: the position of the call's next record, -1 for none yet
+const H_DIRECTION = 16; // u8: 0 in, 1 out
+const H_TRANSPORT = 17; // u8: index into transportNames
+const H_LEG = 18; // u8: index into the call's sipCallIds
+const H_ADDRESS_LENGTH = 19; // u8
+const H_PORT = 20; // u16
+const H_DATA_LENGTH = 22; // u32
+const HEADER = 26;
 
 const PER_CALL_BYTES = 16 * 1024;
 const MIN_RING = 64 * 1024;
@@ -179,13 +178,14 @@ export class CallTrace {
       this.forgetOldest();
     }
     // This call keeps what is left of its own (only a call larger than the ring loses some).
-    while (call.first >= 0 && call.first < low) call.first = this.intact(call.first) ? ring.readDoubleLE((call.first % size) + H_NEXT) : -1;
+    while (call.first >= 0 && call.first < low) {
+      call.first = this.intact(call.first) ? ring.readDoubleLE((call.first % size) + H_NEXT) : -1;
+    }
     if (call.first < 0) call.first = pos;
     else ring.writeDoubleLE(pos, (call.last % size) + H_NEXT);
     call.last = pos;
     call.count++;
     const at = pos % size;
-    ring.writeUInt32LE(length, at + H_LENGTH);
     ring.writeDoubleLE(time, at + H_TIME);
     ring.writeDoubleLE(-1, at + H_NEXT);
     ring[at + H_DIRECTION] = direction === 'out' ? 1 : 0;

@@ -43,7 +43,7 @@ export interface LogHandle {
 
 const NOWHERE: DestinationStream = { write(): void {} };
 
-function consoleStream(opts: CreateLoggerOptions): DestinationStream | BufferedConsole | undefined {
+function consoleStream(opts: CreateLoggerOptions): DestinationStream | undefined {
   if (opts.console === false) return undefined;
   const out = opts.destination ?? process.stdout;
   const pretty = opts.pretty ?? (out as { isTTY?: boolean }).isTTY === true;
