@@ -5,14 +5,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import vm from 'node:vm';
 import { createResponse, type SipRequest, type SipResponse } from '../../src/sip/message/index.js';
 import { dialogFromRequest, dialogFromResponse } from '../../src/sip/dialog/dialog.js';
 import { InviteClient } from '../../src/sip/dialog/invite-client.js';
 import { InviteServer } from '../../src/sip/dialog/invite-server.js';
-import type { IncomingReinvite, InviteSession, SessionEndReason } from '../../src/sip/dialog/invite-session.js';
+import type { IncomingReinvite, InviteSession, ReinviteHandler, SessionEndReason } from '../../src/sip/dialog/invite-session.js';
 import type { TransportName } from '../../src/sip/transaction/index.js';
 import {
-  FakeDialogHost, type FakeServerTx, fromPeer, incomingInvite, OUR_CONTACT, outgoingInvite, PEER_CONTACT,
+  FakeDialogHost, type FakeServerTx, fromPeer, type SentRequest, incomingInvite, OUR_CONTACT, outgoingInvite, PEER_CONTACT,
   SDP_ANSWER, SDP_OFFER,
 } from '../support/fake-dialog-host.js';
 
@@ -232,6 +234,58 @@ test('re-INVITE out: CSeq+1, Contact, body; 2xx → onAnswer with an ack functio
   assert.equal(answers.length, 1);
   assert.equal(c.host.acks.length, 3);
   assert.deepEqual(c.host.acks[2]!.ack.cseq, { seq: 2, method: 'ACK' });
+});
+
+test('waiting out Timer M after the session ended, a re-INVITE keeps neither the handler nor the session — and still re-ACKs its 2xx', async () => {
+  // The re-INVITE's transaction keeps its user for 64*T1 after the 2xx (RFC 6026 §8.4): an
+  // anchored call whose re-INVITE user kept the session kept the whole call for 32 s (issue 6).
+  v8.setFlagsFromString('--expose-gc');
+  const gc = vm.runInNewContext('gc') as () => void;
+  let handlerRef: WeakRef<object> | undefined;
+  let sessionRef: WeakRef<object> | undefined;
+  const { host, re, ok } = ((): { host: FakeDialogHost; re: SentRequest; ok: SipResponse } => {
+    const c = uacCall();
+    c.session.ack(c.seq);
+    const handler: ReinviteHandler = { onAnswer: (_res, ack) => ack(), onFailure: () => {} };
+    handlerRef = new WeakRef(handler);
+    sessionRef = new WeakRef(c.session);
+    c.session.reinvite({ body: 'new-offer' }, handler);
+    const sent = c.host.last('INVITE');
+    const answer = c.host.reply(sent, 200, { body: 'new-answer' });
+    c.session.bye();
+    // What stays is what a waiting transaction layer holds: the re-INVITE's user (and the
+    // first INVITE's client); the fake host's record of the BYE goes.
+    c.host.requests.splice(c.host.requests.indexOf(c.host.last('BYE')), 1);
+    return { host: c.host, re: sent, ok: answer };
+  })();
+  await new Promise((resolve) => setImmediate(resolve));
+  gc();
+  assert.equal(handlerRef!.deref(), undefined, 'the application handler is collected');
+  assert.equal(sessionRef!.deref(), undefined, 'the ended session (its dialog, the call behind it) is collected');
+  const acks = host.acks.length;
+  host.feed(re, ok);
+  assert.equal(host.acks.length, acks + 1, 'a retransmitted 2xx of the re-INVITE still gets its ACK (§13.2.2.4)');
+  assert.deepEqual(host.acks.at(-1)!.ack.cseq, { seq: 2, method: 'ACK' });
+  // Timer M: the transaction is gone, the ACK is not kept any more.
+  (re.user as { onTerminated?: () => void }).onTerminated?.();
+  host.feed(re, ok);
+  assert.equal(host.acks.length, acks + 1, 'after its transaction ended nothing is re-sent');
+});
+
+test('a re-INVITE answered after the session ended: the 2xx is still ACKed, then only the ACK is kept', () => {
+  const c = uacCall();
+  c.session.ack(c.seq);
+  const answers: SipResponse[] = [];
+  c.session.reinvite({ body: 'offer' }, { onAnswer: (res, ack) => { answers.push(res); ack(); }, onFailure: () => assert.fail('no failure') });
+  const re = c.host.last('INVITE');
+  c.session.bye();
+  const acks = c.host.acks.length;
+  const ok = c.host.reply(re, 200, { body: 'answer' });
+  assert.equal(answers.length, 1, 'the pending re-INVITE still reports its answer');
+  assert.equal(c.host.acks.length, acks + 1, 'every 2xx is acknowledged (§13.2.2.4)');
+  c.host.feed(re, ok);
+  assert.equal(c.host.acks.length, acks + 2, 'and so is its retransmission');
+  assert.equal(answers.length, 1);
 });
 
 function glare(t: { mock: { method: (o: object, m: string, impl: () => number) => unknown } }, random: number, side: 'uac' | 'uas') {

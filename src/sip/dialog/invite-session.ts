@@ -8,7 +8,7 @@ import {
   createResponse, SipRequest, type SipResponse, SipParseError,
 } from '../message/index.js';
 import type { TimerHandle } from '../timer.js';
-import type { ClientTransaction, ServerTransaction } from '../transaction/index.js';
+import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../transaction/index.js';
 import { detachBuffer } from '../message/detach.js';
 import type { Dialog, UacOrigin } from './dialog.js';
 import type { DialogHost, DialogUsage } from './host.js';
@@ -69,6 +69,8 @@ export class InviteSession implements DialogUsage {
   private referClients: Map<string, ReferClient> | undefined;
   private notifiers: Set<ReferNotifier> | undefined;
   private retryTimer: TimerHandle | undefined;
+  /** Our re-INVITEs whose transactions are still alive (see ReinviteUser). */
+  private reinviteUsers: Set<ReinviteUser> | undefined;
 
   constructor(
     private readonly host: DialogHost,
@@ -207,53 +209,78 @@ export class InviteSession implements DialogUsage {
     this.inviteOut = true;
     const req = this.dialog.createRequest('INVITE');
     applyBody(req, body);
-    const seq = req.cseq.seq;
-    let answered = false;
-    this.host.sendRequest(req, {
-      onResponse: (res: SipResponse, _tx: ClientTransaction) => {
-        if (res.status < 200) return;
-        if (res.status < 300) {
-          if (answered) {
-            this.handleStray2xx(res);
-            return;
-          }
-          answered = true;
-          this.inviteOut = false;
-          this.dialog.refreshTarget(res);
-          if (res.body.length > 0) this.remoteBody = detachBuffer(res.body);
-          let acked = false;
-          const ack = (b?: Body) => {
-            if (acked) return;
-            acked = true;
-            this.ack(seq, b);
-          };
-          this.callHandler('onAnswer', () => handler.onAnswer(res, ack));
-          return;
-        }
-        this.inviteOut = false;
-        if (res.status === 491) {
-          const owner = this.dialog.isUac;
-          const delay = owner ? 2100 + Math.floor(Math.random() * 1900) : Math.floor(Math.random() * 2000);
-          this.scheduleRetry(body, handler, delay);
-          return;
-        }
-        // §14.1: a non-2xx leaves the session as it was; 481/408 mean the dialog is gone (§12.2.1.2).
-        if (res.status === 481 || res.status === 408) this.end('timeout');
-        this.callHandler('onFailure', () => handler.onFailure(res.status, res));
-      },
-      onTimeout: () => {
-        this.inviteOut = false;
-        // Fix: §8.1.3.1 — a transaction timeout is treated as a 408, which ends the dialog
-        // (§12.2.1.2) just like a 408 response does below.
-        this.end('timeout');
-        this.callHandler('onFailure', () => handler.onFailure(408));
-      },
-      onTransportError: () => {
-        this.inviteOut = false;
-        this.callHandler('onFailure', () => handler.onFailure(503));
-      },
-      onTerminated: () => this.forgetAck(seq),
-    });
+    const user = new ReinviteUser(this, handler, body, req.cseq.seq);
+    (this.reinviteUsers ??= new Set()).add(user);
+    this.host.sendRequest(req, user);
+  }
+
+  /** ReinviteUser: a response to one of our re-INVITEs. */
+  reinviteResponse(user: ReinviteUser, res: SipResponse): void {
+    if (res.status < 200) return;
+    const handler = user.handler;
+    if (handler === undefined) {
+      // Settled: what comes now is a retransmission of the 2xx (§13.2.2.4: ACK it again).
+      if (res.status < 300) this.handleStray2xx(res);
+      return;
+    }
+    const body = user.body;
+    user.settle();
+    this.inviteOut = false;
+    if (res.status < 300) {
+      this.dialog.refreshTarget(res);
+      if (res.body.length > 0) this.remoteBody = detachBuffer(res.body);
+      const ack = this.ackOnce(user.seq);
+      this.callHandler('onAnswer', () => handler.onAnswer(res, ack));
+    } else if (res.status === 491) {
+      const owner = this.dialog.isUac;
+      const delay = owner ? 2100 + Math.floor(Math.random() * 1900) : Math.floor(Math.random() * 2000);
+      this.scheduleRetry(body, handler, delay);
+    } else {
+      // §14.1: a non-2xx leaves the session as it was; 481/408 mean the dialog is gone (§12.2.1.2).
+      if (res.status === 481 || res.status === 408) this.end('timeout');
+      this.callHandler('onFailure', () => handler.onFailure(res.status, res));
+    }
+    if (this.state === 'terminated') this.leaveEnded(user, this.toEnded());
+  }
+
+  /**
+   * ReinviteUser: Timer B (408) or a failed send (503) before the final. §8.1.3.1: a transaction
+   * timeout counts as a 408, which ends the dialog (§12.2.1.2) just like a 408 response.
+   */
+  reinviteFailed(user: ReinviteUser, status: 408 | 503): void {
+    const handler = user.handler;
+    if (handler === undefined) return; // after the final: nothing is reported twice
+    user.settle();
+    this.inviteOut = false;
+    if (status === 408) this.end('timeout');
+    this.callHandler('onFailure', () => handler.onFailure(status));
+    if (this.state === 'terminated') this.leaveEnded(user, this.toEnded());
+  }
+
+  /** ReinviteUser: its transaction is gone (Timer M after a 2xx, or D/after the final). */
+  reinviteDone(user: ReinviteUser): void {
+    this.forgetAck(user.seq);
+    this.reinviteUsers?.delete(user);
+  }
+
+  /**
+   * The ACK function handed to the application with a re-INVITE's 2xx (it may add the answer).
+   * A method of its own: made inside reinviteResponse it would share that function's closure
+   * context and keep the 2xx and the handler for as long as the application keeps it.
+   */
+  private ackOnce(seq: number): (body?: Body) => void {
+    let acked = false;
+    return (b?: Body) => {
+      if (acked) return;
+      acked = true;
+      this.ack(seq, b);
+    };
+  }
+
+  /** A settled re-INVITE of an ended session keeps only what re-ACKs its 2xx (EndedSession). */
+  private leaveEnded(user: ReinviteUser, ended: EndedSession): void {
+    user.owner = ended;
+    this.reinviteUsers?.delete(user);
   }
 
   private scheduleRetry(body: Body | undefined, handler: ReinviteHandler, delay: number): void {
@@ -424,6 +451,13 @@ export class InviteSession implements DialogUsage {
       this.referClients?.clear();
       this.host.unregisterDialog(this.dialog);
     }
+    // A re-INVITE's transaction waits 64*T1 after its 2xx and keeps its user: a settled one now
+    // keeps the ended session's ACK only, not this session, its dialog and the call behind it.
+    const users = this.reinviteUsers;
+    if (users !== undefined && users.size > 0) {
+      let ended: EndedSession | undefined;
+      for (const user of users) if (user.handler === undefined) this.leaveEnded(user, (ended ??= this.toEnded()));
+    }
     const onEnd = this.onEnd;
     this.onEnd = undefined;
     if (onEnd) this.callHandler('onEnd', onEnd);
@@ -480,5 +514,47 @@ export class EndedSession {
     } catch {
       return undefined; // our own ACK: it parses
     }
+  }
+}
+
+/**
+ * The client-transaction user of one re-INVITE (§14.1). Its transaction keeps it for 64*T1 after
+ * the 2xx (Timer M, RFC 6026 §8.4), to ACK the 2xx's retransmissions again — so it holds nothing
+ * else that long: the application's handler and the offer go at the final response, and once the
+ * session has ended it keeps the ended session's ACK (EndedSession), not the dialog and the call
+ * behind it (issue 6: that was ~20 KB per anchored call for 32 s).
+ */
+class ReinviteUser implements ClientTransactionUser {
+  constructor(
+    public owner: InviteSession | EndedSession,
+    /** Until the final response (or a failure): the application's handler and the offer, for a 491 retry. */
+    public handler: ReinviteHandler | undefined,
+    public body: Body | undefined,
+    readonly seq: number,
+  ) {}
+
+  settle(): void {
+    this.handler = undefined;
+    this.body = undefined;
+  }
+
+  onResponse(res: SipResponse): void {
+    const owner = this.owner;
+    if (owner instanceof InviteSession) owner.reinviteResponse(this, res);
+    else if (res.status >= 200 && res.status < 300) owner.handleStray2xx(res);
+  }
+
+  onTimeout(): void {
+    if (this.owner instanceof InviteSession) this.owner.reinviteFailed(this, 408);
+  }
+
+  onTransportError(): void {
+    if (this.owner instanceof InviteSession) this.owner.reinviteFailed(this, 503);
+  }
+
+  onTerminated(): void {
+    const owner = this.owner;
+    if (owner instanceof InviteSession) owner.reinviteDone(this);
+    else owner.forgetAck(this.seq);
   }
 }
