@@ -8,9 +8,53 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom
 import type { CallEvent } from '../call/events.js';
 
 /** Methods counted by name in clicktocall_sip_messages_total (RFC 3261 and its extensions). */
-const SIP_METHODS: ReadonlySet<string> = new Set([
+const SIP_METHODS: readonly string[] = [
   'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
-]);
+];
+const METHOD_BYTES = SIP_METHODS.map((m) => Buffer.from(m, 'latin1'));
+const SIP_VERSION = Buffer.from('SIP/2.0 ', 'latin1');
+
+// What a message counts as, read from its first bytes without making a string. Label values from
+// the wire are bounded (an attacker's made-up methods or statuses must not grow the series
+// without end): known methods and statuses 100–699 only, the rest `other`.
+const CODE_OTHER = 0; // neither a request line nor a status line
+const CODE_OTHER_STATUS = 1; // a status line with a status outside 100–699
+const CODE_METHOD = 1000; // + index in SIP_METHODS
+const CODE_OTHER_METHOD = 1999; // a request line with a method not in SIP_METHODS
+
+function sipMessageCode(data: Buffer): number {
+  if (data.length >= SIP_VERSION.length && startsWith(data, SIP_VERSION)) {
+    // A status line cut short reads NaN digits: `other`.
+    const i = SIP_VERSION.length;
+    const a = data[i]! - 48, b = data[i + 1]! - 48, c = data[i + 2]! - 48;
+    return a >= 1 && a <= 6 && b >= 0 && b <= 9 && c >= 0 && c <= 9 ? a * 100 + b * 10 + c : CODE_OTHER_STATUS;
+  }
+  // A request line: 2–12 capitals, then a space (within the first 24 bytes).
+  let i = 0;
+  while (i < data.length && i < 24 && data[i] !== 32) {
+    const ch = data[i]!;
+    if (ch < 65 || ch > 90) return CODE_OTHER;
+    i++;
+  }
+  if (i < 2 || i > 12 || data[i] !== 32) return CODE_OTHER;
+  for (let m = 0; m < METHOD_BYTES.length; m++) {
+    const method = METHOD_BYTES[m]!;
+    if (method.length === i && startsWith(data, method)) return CODE_METHOD + m;
+  }
+  return CODE_OTHER_METHOD;
+}
+
+function startsWith(data: Buffer, prefix: Buffer): boolean {
+  for (let i = 0; i < prefix.length; i++) if (data[i] !== prefix[i]) return false;
+  return true;
+}
+
+function codeLabels(code: number): { kind: string; name: string } {
+  if (code === CODE_OTHER) return { kind: 'other', name: '' };
+  if (code === CODE_OTHER_STATUS) return { kind: 'response', name: 'other' };
+  if (code < CODE_METHOD) return { kind: 'response', name: String(code) };
+  return { kind: 'request', name: code === CODE_OTHER_METHOD ? 'other' : SIP_METHODS[code - CODE_METHOD]! };
+}
 
 export interface MetricSources {
   activeCalls(): number;
@@ -109,33 +153,23 @@ export class Metrics {
     this.pendingMode.set(callId, mode);
   }
 
-  /** SIP messages by `direction transport kind name`: see the sipMessages collect(). */
-  private readonly sipCounts = new Map<string, { labels: { direction: string; transport: string; kind: string; name: string }; n: number }>();
+  /**
+   * SIP messages by a number made of direction, transport, kind and method or status (see
+   * sipMessageKey): no string is made per message. Labels are made once per series.
+   */
+  private readonly sipCounts = new Map<number, { labels: { direction: string; transport: string; kind: string; name: string }; n: number }>();
+  /** Transport names as small numbers (the stack's few: udp, tcp, tls, ws, wss). */
+  private readonly transportIds = new Map<string, number>();
 
   /** The SIP stack's message observer: counts by method (requests) or status (responses). */
   sipMessage = (direction: 'in' | 'out', data: Buffer, transport: string): void => {
-    let i = 0;
-    while (i < data.length && i < 24 && data[i] !== 32) i++;
-    const first = data.toString('latin1', 0, i);
-    let kind: string;
-    let name: string;
-    // Label values from the wire are bounded (an attacker's made-up methods or statuses must not
-    // grow the series without end): known methods and 100–699 only, the rest `other`.
-    if (first === 'SIP/2.0') {
-      kind = 'response';
-      name = data.toString('latin1', i + 1, i + 4);
-      if (!/^[1-6]\d\d$/.test(name)) name = 'other';
-    } else if (/^[A-Z]{2,12}$/.test(first)) {
-      kind = 'request';
-      name = SIP_METHODS.has(first) ? first : 'other';
-    } else {
-      kind = 'other';
-      name = '';
-    }
-    const key = `${direction} ${transport} ${kind} ${name}`;
+    let t = this.transportIds.get(transport);
+    if (t === undefined) this.transportIds.set(transport, (t = this.transportIds.size));
+    const code = sipMessageCode(data);
+    const key = (direction === 'in' ? 0 : 1) + 2 * (code + 4096 * t);
     const c = this.sipCounts.get(key);
     if (c) c.n++;
-    else this.sipCounts.set(key, { labels: { direction, transport, kind, name }, n: 1 });
+    else this.sipCounts.set(key, { labels: { direction, transport, ...codeLabels(code) }, n: 1 });
   };
 
   retransmission(): void {

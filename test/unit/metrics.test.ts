@@ -16,14 +16,16 @@ test('SIP messages are counted by direction, transport, kind and method or statu
     m.sipMessage('in', msg(`SIP/2.0 ${i % 10}x${i % 7} Odd`), 'udp');
   }
   m.sipMessage('in', msg('\u0000garbage'), 'udp');
+  m.sipMessage('in', Buffer.from('SIP/2.0 20'), 'udp'); // a status line cut short
+  m.sipMessage('in', msg('invite sip:a@127.0.0.1 SIP/2.0'), 'udp'); // not a method: capitals only
   const text = await m.registry.metrics();
   const series = text.split('\n').filter((l) => l.startsWith('clicktocall_sip_messages_total{'));
   assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="request",name="INVITE"} 2'), text);
   assert.ok(series.includes('clicktocall_sip_messages_total{direction="out",transport="udp",kind="response",name="180"} 1'));
   assert.ok(series.includes('clicktocall_sip_messages_total{direction="out",transport="tcp",kind="response",name="200"} 1'));
   assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="request",name="other"} 500'));
-  assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="response",name="other"} 500'));
-  assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="other",name=""} 1'));
+  assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="response",name="other"} 501'));
+  assert.ok(series.includes('clicktocall_sip_messages_total{direction="in",transport="udp",kind="other",name=""} 2'));
   assert.equal(series.length, 6, '1,000 made-up methods and statuses make no new series');
   // A second scrape reports the same totals (collect() replaces, it does not add).
   const again = (await m.registry.metrics()).split('\n').filter((l) => l.startsWith('clicktocall_sip_messages_total{'));
