@@ -5,11 +5,11 @@
  * REFER/NOTIFY through the subscription usages. Knows nothing of SDP semantics: bodies are opaque.
  */
 import {
-  createResponse, SipRequest, type SipResponse, SipParseError,
+  createResponse, parseMessage, SipRequest, type SipResponse, SipParseError,
 } from '../message/index.js';
 import type { TimerHandle } from '../timer.js';
 import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../transaction/index.js';
-import { detachBuffer } from '../message/detach.js';
+import { detachBuffer, detachForWait } from '../message/detach.js';
 import type { Dialog, UacOrigin } from './dialog.js';
 import type { DialogHost, DialogUsage } from './host.js';
 import { ReferClient, type ReferClientHandler, type ReferOptions } from './refer-client.js';
@@ -56,7 +56,8 @@ export class InviteSession implements DialogUsage {
   onEnd: (() => void) | undefined;
   /** Last body each side sent in an offer/answer exchange (opaque here). */
   remoteBody: Buffer | undefined;
-  private lastAck: SipRequest | undefined;
+  /** The ACK of our last INVITE, for its 2xx retransmissions (until Timer M): its bytes only (keptAck). */
+  private lastAck: Buffer | undefined;
   private lastAckSeq = -1;
   /** The CSeq of the last INVITE whose client transaction has ended: its ACK is not kept. */
   private ackWindowEnded = -1;
@@ -87,10 +88,8 @@ export class InviteSession implements DialogUsage {
     applyBody(ack, body);
     this.host.sendAck(ack);
     if (seq === this.ackWindowEnded) return; // acknowledged late: no 2xx retransmission can follow
-    this.lastAck = ack;
+    this.lastAck = keptAck(ack);
     this.lastAckSeq = seq;
-    // Kept only for 2xx retransmissions (rare): bytes, not parsed objects (SipMessage.compact).
-    ack.compact();
   }
 
   /**
@@ -480,10 +479,27 @@ export function applyBody(msg: SipRequest | SipResponse, body?: Body): void {
 }
 
 /**
- * Re-sends a kept ACK. Fix: the host stamps a Via on every ACK it sends; re-sending the same
- * object stacked one Via per 2xx retransmission. A copy without the Vias earlier sends added.
+ * An ACK kept for 2xx retransmissions (rare; up to 64*T1, §13.2.2.4) as its bytes in a wait
+ * slab: not a message object, its Request-URI and body views (~300 bytes more each, up to three
+ * per anchored call, issue 6). Read again only if a 2xx copy or a fork comes.
  */
-function resendAck(host: DialogHost, last: SipRequest): void {
+function keptAck(ack: SipRequest): Buffer {
+  return detachForWait(ack.serialize());
+}
+
+/** A kept ACK read again: our own bytes, so they parse. */
+function readKeptAck(kept: Buffer): SipRequest {
+  const ack = parseMessage(kept, { stream: true });
+  if (!(ack instanceof SipRequest)) throw new Error('a kept ACK reads as a response');
+  return ack;
+}
+
+/**
+ * Re-sends a kept ACK. Fix: the host stamps a Via on every ACK it sends; re-sending the same
+ * ACK stacked one Via per 2xx retransmission. A copy without the Vias earlier sends added.
+ */
+function resendAck(host: DialogHost, kept: Buffer): void {
+  const last = readKeptAck(kept);
   host.sendAck(new SipRequest(last.method, last.uri, last.headers.filter((h) => h.key !== 'via'), last.body));
 }
 
@@ -492,7 +508,8 @@ export class EndedSession {
   constructor(
     private readonly host: DialogHost,
     readonly remoteTag: string,
-    private ack: SipRequest | undefined,
+    /** The ACK's bytes (keptAck), until Timer M. */
+    private ack: Buffer | undefined,
     private readonly ackSeq: number,
   ) {}
 
@@ -506,9 +523,10 @@ export class EndedSession {
 
   /** For a fork's dialog (InviteClient.forkOrigin): the ACK carries our Call-ID, From and CSeq. */
   forkOrigin(seq: number): UacOrigin | undefined {
-    const ack = this.ack;
-    if (ack === undefined) return undefined;
+    const kept = this.ack;
+    if (kept === undefined) return undefined;
     try {
+      const ack = readKeptAck(kept);
       const from = ack.from;
       return { callId: ack.callId, localTag: from.tag ?? '', localUri: from.toStringWithoutTag(), localSeq: seq, requestUri: ack.uri };
     } catch {
