@@ -72,6 +72,36 @@ test('a WAL that checkpoints cannot reset (a reader holds an old snapshot) is re
   assert.match(String(errors[0]!.err), /holds \d+ pages .*checkpoints cannot reset it/);
 });
 
+test('a WAL past the limit but copied whole (a late checkpoint after a burst) is no failure: the writer starts it over', async (t) => {
+  const path = join(tempDir(t), 'burst.db');
+  const writer = new Database(path);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec('CREATE TABLE t (x TEXT)');
+  t.after(() => writer.close());
+  const errors: unknown[] = [];
+  const c = new WalCheckpointer({ path, alarmPages: 100, reportError: (err) => errors.push(err), onFailed: () => assert.fail('the worker failed') });
+  t.after(() => c.stop());
+  const keepAlive = setInterval(() => {}, 1000);
+  t.after(() => clearInterval(keepAlive));
+  const insert = writer.prepare('INSERT INTO t VALUES (?)');
+  const round = async (n: number, bytes: number) => {
+    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) {
+      insert.run('x'.repeat(bytes));
+      c.committed();
+    }
+    const deadline = Date.now() + 10_000;
+    while (c.checkpoints < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+    assert.equal(c.checkpoints, n);
+  };
+  await round(1, 12_000); // ~3 pages a commit: ~200 pages before the first checkpoint
+  assert.ok(c.last!.log > 100 && c.last!.checkpointed === c.last!.log, JSON.stringify(c.last));
+  assert.equal(c.wantsHelp(), false, 'nothing is left to copy');
+  await round(2, 10); // one page a commit
+  assert.ok(c.last!.log < 100, `the writer started the WAL over: ${JSON.stringify(c.last)}`);
+  assert.deepEqual(errors, []);
+});
+
 // The tests run on Debian (README): /proc shows each thread's nice value.
 test('the worker thread runs niced, the event loop\'s thread not', async (t) => {
   const path = join(tempDir(t), 'nice.db');
