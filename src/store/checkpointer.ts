@@ -20,9 +20,9 @@
  * store to run one PASSIVE checkpoint from its own connection just after a commit, which no
  * commit can race. A WAL past the limit but copied whole only had a late checkpoint (a burst of
  * writes, or the niced worker starved by a saturated core: the hold test's 100,000 set-ups at
- * 3,300/s): the writer starts it over at its next commit, so that is no failure — unless it is
- * still past the limit ALARM_RESULTS checkpoints in a row (then something keeps the writer from
- * starting it over: a reader inside the WAL).
+ * 3,300/s saw 16–18k pages): the writer starts it over at its next commit, so that is no failure
+ * — unless it has grown at each of ALARM_RESULTS checkpoints in a row (then something keeps the
+ * writer from starting it over: a reader inside the WAL).
  *
  * The worker is a small CommonJS source run with `eval: true`, so it works the same whether this
  * module runs as TypeScript (tests, through tsx) or as compiled JavaScript (dist/), and it loads
@@ -42,8 +42,8 @@ const CHECKPOINT_INTERVAL_MS = 1000;
  * at ~2,000 sessions/s it holds a few thousand at most.
  */
 const WAL_ALARM_PAGES = 16_384;
-/** Checkpoints in a row that found the WAL past WAL_ALARM_PAGES, though copied whole, before that is reported. */
-const ALARM_RESULTS = 3;
+/** Checkpoints in a row that found the WAL past WAL_ALARM_PAGES and larger than the one before, though copied whole, before that is reported. */
+const ALARM_RESULTS = 4;
 /**
  * The worker thread's nice value (Linux, where it is per thread). A server pinned to one core
  * shares it with the worker; at the same priority the scheduler may give a checkpoint whole
@@ -146,8 +146,9 @@ export class WalCheckpointer {
   private stopping = false;
   private failed = false;
   private alarmed = false;
-  /** Results in a row with the WAL past the limit. */
-  private overLimit = 0;
+  /** Results in a row with the WAL past the limit and grown since the one before. */
+  private growing = 0;
+  private lastLog = 0;
   private help = false;
   /** Checkpoints the worker reported, and the last one's result (tests, metrics). */
   checkpoints = 0;
@@ -219,14 +220,16 @@ export class WalCheckpointer {
     this.last = r;
     if (r.log <= (this.opts.alarmPages ?? WAL_ALARM_PAGES)) {
       this.alarmed = false;
-      this.overLimit = 0;
+      this.growing = 0;
+      this.lastLog = r.log;
       return;
     }
-    this.overLimit++;
+    this.growing = r.log > this.lastLog ? this.growing + 1 : 0;
+    this.lastLog = r.log;
     const uncopied = r.checkpointed < r.log;
     // Frames left: the store's own connection copies them once, after a commit (no race).
     if (uncopied) this.help = true;
-    else if (this.overLimit < ALARM_RESULTS) return; // copied whole: the writer starts it over
+    else if (this.growing < ALARM_RESULTS) return; // copied whole: the writer starts it over
     if (this.alarmed) return;
     this.alarmed = true;
     this.opts.reportError(new Error(
