@@ -72,7 +72,6 @@ export class CallSession implements LegHandler, FixedTimerOwner {
   private initiatorLeg: OutgoingLeg;
   private destinationLeg: OutgoingLeg | undefined;
   private initiator: InviteSession | undefined;
-  private destination: InviteSession | undefined;
   private destinationRinging = false;
   private maxTimer: TimerHandle | undefined;
   /** Or the MaxCallDuration timer in a shared queue (held calls: no host timer or closure each). */
@@ -354,7 +353,6 @@ export class CallSession implements LegHandler, FixedTimerOwner {
   }
 
   private destinationAnswered(res: SipResponse, session: InviteSession, seq: number): void {
-    this.destination = session;
     const initiator = this.initiator;
     if (res.body.length === 0 || !initiator || initiator.state === 'terminated') {
       // We offered nothing, so the 2xx must carry the offer (RFC 3264 §5 / RFC 3261 §13.2.1).

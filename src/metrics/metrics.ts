@@ -71,7 +71,6 @@ export class Metrics {
   private readonly callsEnded: Counter<'mode' | 'outcome' | 'reason'>;
   private readonly setupRinging: Histogram;
   private readonly setupConnected: Histogram;
-  private readonly sipMessages: Counter<'direction' | 'transport' | 'kind' | 'name'>;
   private readonly retransmissions: Counter;
   private readonly internalErrors: Counter<'where'>;
   private readonly parseErrors: Counter<'answered'>;
@@ -88,7 +87,7 @@ export class Metrics {
     this.setupRinging = new Histogram({ name: 'clicktocall_setup_ringing_seconds', help: 'Request to the initiator ringing', buckets, registers: [r] });
     this.setupConnected = new Histogram({ name: 'clicktocall_setup_connected_seconds', help: 'Request to Connected to destination', buckets, registers: [r] });
     const sipCounts = this.sipCounts;
-    this.sipMessages = new Counter({
+    new Counter({
       name: 'clicktocall_sip_messages_total', help: 'SIP messages by direction, transport, kind (request/response) and method or status',
       labelNames: ['direction', 'transport', 'kind', 'name'], registers: [r],
       // Counted in a plain map (sipMessage runs for every datagram; prom-client hashes the

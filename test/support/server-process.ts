@@ -2,7 +2,7 @@
  * Starts the real `clicktocall` command (dist/cli.js, as users run it) with a config file written
  * by the test, waits for its `ready …` line, and stops it with SIGTERM.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';

@@ -1,7 +1,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { auth, KEY, restFixture } from '../support/rest-fixture.js';
+import { KEY, restFixture } from '../support/rest-fixture.js';
 
 interface Example {
   expectStatus: number;

@@ -8,7 +8,7 @@ import {
   createResponse, parseMessage, SipRequest, type SipResponse, SipParseError,
 } from '../message/index.js';
 import type { TimerHandle } from '../timer.js';
-import type { ClientTransaction, ClientTransactionUser, ServerTransaction } from '../transaction/index.js';
+import type { ClientTransactionUser, ServerTransaction } from '../transaction/index.js';
 import { detachBuffer, detachForWait } from '../message/detach.js';
 import type { Dialog, UacOrigin } from './dialog.js';
 import type { DialogHost, DialogUsage } from './host.js';

@@ -4,7 +4,7 @@
  * the layer. The state machines themselves live in the four subclasses.
  */
 import type { SipMessage, SipRequest } from '../message/message.js';
-import type { TimerHandle, TimerHost } from '../timer.js';
+import type { TimerHost } from '../timer.js';
 import type { FixedTimerOwner, FixedTimerQueue } from '../fixed-timers.js';
 import type { TimerValues } from './settings.js';
 import type { AnyTransaction, Destination, TransactionEvent, TransactionWire } from './types.js';
