@@ -43,7 +43,7 @@ export async function main(argv: string[]): Promise<number> {
     return 1;
   }
   const config = loaded.config;
-  const { logger, close: closeLog, flushConsole } = createLogger({
+  const { logger, close: closeLog, flushConsole, droppedLines } = createLogger({
     level: config.logLevel,
     file: config.logFilename || undefined,
     maxLines: config.logFileMaxLines,
@@ -54,6 +54,7 @@ export async function main(argv: string[]): Promise<number> {
   try {
     server = await startServer(config, {
       logger,
+      logDropped: droppedLines,
       sipTrace: logger.isLevelEnabled('trace') ? sipMessageLogger(logger) : undefined,
     });
   } catch (err) {

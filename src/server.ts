@@ -48,6 +48,8 @@ export interface ServerDeps {
   timers?: TimerHost;
   /** Working directory for reSIProcate-style TLS file names. */
   cwd?: string;
+  /** The log's dropped-line counts, exported as clicktocall_log_lines_dropped_total. */
+  logDropped?: () => { file: number; console: number };
   /** STACK log level: every SIP message in and out. */
   sipTrace?: (direction: 'in' | 'out', data: Buffer, transport: string, remote: { address: string; port: number }) => void;
 }
@@ -96,6 +98,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     xml: () => xmlRef?.counters,
     http: () => httpRef?.counters,
     timers: () => timers.armed,
+    logDropped: deps.logDropped,
   });
   counters.metrics = metrics;
 

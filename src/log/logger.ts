@@ -39,6 +39,8 @@ export interface LogHandle {
    * the ready line, which must come after what was logged before it).
    */
   flushConsole(): void;
+  /** Log lines dropped so far because the file or the console reader fell too far behind (metrics). */
+  droppedLines(): { file: number; console: number };
 }
 
 const NOWHERE: DestinationStream = { write(): void {} };
@@ -81,6 +83,7 @@ export function createLogger(opts: CreateLoggerOptions): LogHandle {
     logger,
     file,
     flushConsole: () => bufferedConsole?.flushSync(),
+    droppedLines: () => ({ file: file?.droppedLines ?? 0, console: bufferedConsole?.droppedLines ?? 0 }),
     close: () => {
       bufferedConsole?.close();
       return file?.close() ?? Promise.resolve();

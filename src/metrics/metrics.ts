@@ -63,6 +63,8 @@ export interface MetricSources {
   http?(): { requests?: number; internalErrors?: number } | undefined;
   /** Timers armed through the server's TimerHost (transactions, calls, store, limits). */
   timers?(): number;
+  /** Log lines dropped so far: the log file's disk or the console's reader too far behind. */
+  logDropped?(): { file: number; console: number };
 }
 
 export class Metrics {
@@ -108,6 +110,19 @@ export class Metrics {
       new Gauge({
         name: 'clicktocall_timers_armed', help: 'Timers armed by the server (SIP transactions, calls, the store, limits): back to its idle value once every call has drained',
         registers: [r], collect() { this.set(armed()); },
+      });
+    }
+    if (sources.logDropped) {
+      const dropped = sources.logDropped;
+      new Counter({
+        name: 'clicktocall_log_lines_dropped_total', help: 'Log lines dropped because the log file (disk) or the console (stdout reader) fell too far behind',
+        labelNames: ['destination'], registers: [r],
+        collect() {
+          const d = dropped();
+          this.reset();
+          this.inc({ destination: 'file' }, d.file);
+          this.inc({ destination: 'console' }, d.console);
+        },
       });
     }
     new Gauge({ name: 'clicktocall_sip_dialogs', help: 'SIP dialogs alive (call legs and subscriptions)', registers: [r], collect() { this.set(sources.sip().dialogs); } });

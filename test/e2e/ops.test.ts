@@ -45,6 +45,7 @@ test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, intern
   assert.match(text, /^clicktocall_calls_active 0$/m);
   assert.match(text, /^clicktocall_nodejs_eventloop_lag_seconds /m);
   assert.doesNotMatch(text, /^clicktocall_internal_errors_total\{/m);
+  assert.match(text, /^clicktocall_log_lines_dropped_total\{destination="console"\} 0$/m, 'the CLI wires the log\'s counts');
   // Once the wait states are over (64×T1 = 1.3 s here), every timer the call armed is gone (the
   // XML connection's idle timer too, once it is closed).
   xml.close();

@@ -41,3 +41,15 @@ test('clicktocall_timers_armed reads the server\'s armed timers at scrape time, 
   const without = new Metrics(sources, { defaultMetrics: false });
   assert.doesNotMatch(await without.registry.metrics(), /clicktocall_timers_armed/);
 });
+
+test('clicktocall_log_lines_dropped_total reads the log\'s dropped lines at scrape time, by destination', async () => {
+  const dropped = { file: 0, console: 0 };
+  const m = new Metrics({ ...sources, logDropped: () => dropped }, { defaultMetrics: false });
+  assert.match(await m.registry.metrics(), /^clicktocall_log_lines_dropped_total\{destination="file"\} 0$/m);
+  dropped.file = 7;
+  dropped.console = 2;
+  const text = await m.registry.metrics();
+  assert.match(text, /^clicktocall_log_lines_dropped_total\{destination="file"\} 7$/m);
+  assert.match(text, /^clicktocall_log_lines_dropped_total\{destination="console"\} 2$/m);
+  assert.doesNotMatch(await new Metrics(sources, { defaultMetrics: false }).registry.metrics(), /log_lines_dropped/);
+});
