@@ -241,7 +241,9 @@ function checkC2c(r: BenchResult): void {
       if (s.failed > 0) p.push(`${name}: ${s.failed} of ${s.started} sessions failed (${JSON.stringify(s.failures)})`);
       if (!(s.succeeded > 0)) p.push(`${name}: no session completed`);
       if (s.serverInternalErrors > 0) p.push(`${name}: ${s.serverInternalErrors} internal errors in the server`);
-      if (x.halfRate && x.halfRate.failed > 0) p.push(`${name} at half rate: ${x.halfRate.failed} sessions failed (${JSON.stringify(x.halfRate.failures)})`);
+      for (const [i, h] of (x.halfRateRuns ?? (x.halfRate ? [x.halfRate] : [])).entries()) {
+        if (h.failed > 0) p.push(`${name} at half rate (run ${i + 1}): ${h.failed} sessions failed (${JSON.stringify(h.failures)})`);
+      }
     }
   }
   if (r.sections.includes('hold')) {

@@ -15,6 +15,11 @@ export interface C2cBudget {
   confirmMs: number;
   /** A fixed-rate run at half the sustained rate, for request→INVITE latency (0: skipped). */
   halfRateMs: number;
+  /**
+   * How many such runs (each on a fresh server): the one with the median request→INVITE p99 is
+   * reported. One run's p99 moved between 5 and 10 ms from run to run on this machine.
+   */
+  halfRateRuns: number;
   /** The warm-up of a fixed-rate run (half rate, --rate) on its server before it is measured (0: none). */
   halfRateWarmupMs: number;
   /** After a step's duration: the most we wait for finals and phones. */

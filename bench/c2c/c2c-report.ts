@@ -70,7 +70,8 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
       lines.push(`      latency ms p50/p99/max: request→INVITE ${lat(s.requestToInvite)}  request→Connected ${lat(s.requestToConnected)}` +
         `  (server event-loop delay p99/max ${ms(s.serverLoopDelayP99Ms)}/${ms(s.serverLoopDelayMaxMs)})`);
       if (r.halfRate) {
-        lines.push(`      at half rate (${loadText(r.halfRate)}): request→INVITE ${lat(r.halfRate.requestToInvite)}  request→Connected ${lat(r.halfRate.requestToConnected)}  failed ${r.halfRate.failed}` +
+        const others = (r.halfRateRuns?.length ?? 0) > 1 ? ` (median of ${r.halfRateRuns!.length} runs by p99: ${r.halfRateRuns!.map((x) => ms(x.requestToInvite.p99)).join(', ')} ms)` : '';
+        lines.push(`      at half rate (${loadText(r.halfRate)}): request→INVITE ${lat(r.halfRate.requestToInvite)}${others}  request→Connected ${lat(r.halfRate.requestToConnected)}  failed ${r.halfRate.failed}` +
           `  ${r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms)` +
           `; server event-loop delay p99/max ${ms(r.halfRate.serverLoopDelayP99Ms)}/${ms(r.halfRate.serverLoopDelayMaxMs)} ms`);
       }
