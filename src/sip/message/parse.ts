@@ -38,6 +38,11 @@ export interface ParseOptions {
  * line is scanned once by char codes, the names phones write are recognised without slicing them,
  * and of the Via values only the top one is parsed here (the others when `vias` is read).
  */
+/** parseMessage's offsets while it reads the header block (it runs to its end before another starts). */
+let lineScratch: number[] = [];
+/** Entries (5 a line) kept in lineScratch between messages: ~200 header lines. */
+const LINE_SCRATCH_KEEP = 1000;
+
 export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessage {
   // §7.5: implementations SHOULD ignore CRLFs before the start-line.
   const total = data.length;
@@ -81,7 +86,11 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
   // Each line is checked here but recorded as offsets (header-lines.ts); only the core headers'
   // values are sliced now.
   const maxHeaders = options.maxHeaders ?? 1000;
-  const lines: HeaderLineOffsets = [];
+  // Offsets are gathered in one array shared by every parse and copied out at the exact length:
+  // pushed into a fresh array, its backing store was reallocated three or four times per message
+  // (~3 KB per session under load, issue 6).
+  let used = 0;
+  const gather = lineScratch;
   let headerCount = 0;
   let folded = false;
   let pos = eol + 1;
@@ -115,7 +124,11 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
     if (c === 32 || c === 9) {
       // §7.3.1 header folding: a line starting with whitespace continues the previous one.
       if (headerCount > 0) {
-        lines.push(FOLDED, FOLDED, pos, lineEnd, UNKNOWN_NAME);
+        gather[used++] = FOLDED;
+        gather[used++] = FOLDED;
+        gather[used++] = pos;
+        gather[used++] = lineEnd;
+        gather[used++] = UNKNOWN_NAME;
         folded = true;
       } else badLine ??= 'Continuation line before any header';
       pos = end + 1;
@@ -164,14 +177,18 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
       }
     }
     if (valueStart >= 0) {
-      const at = lines.length;
+      const at = used;
       if (++headerCount > maxHeaders) {
         throw new SipParseError(`Too many headers (limit ${maxHeaders})`, 400, false);
       }
       // Unless matched exactly above, the name is looked up case-insensitively, once: the line
       // records what it is (header-lines.ts).
       known ??= lookupHeaderName(head, pos, nameEnd);
-      lines.push(pos, nameEnd, valueStart, lineEnd, known === undefined ? UNKNOWN_NAME : known.id);
+      gather[used++] = pos;
+      gather[used++] = nameEnd;
+      gather[used++] = valueStart;
+      gather[used++] = lineEnd;
+      gather[used++] = known === undefined ? UNKNOWN_NAME : known.id;
       if (known !== undefined) {
         switch (known.core) {
           case CORE_NONE:
@@ -203,6 +220,9 @@ export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessa
     pos = end + 1;
   }
   if (bodyStart < 0) bodyStart = total; // no empty line: all headers, no body (tolerated)
+  const lines: HeaderLineOffsets = gather.slice(0, used);
+  // A header flood's offsets are not kept for the next message.
+  if (gather.length > LINE_SCRATCH_KEEP) lineScratch = [];
   message.setPendingHeaders(head, lines);
 
   // The core values: sliced from the offsets, or — when a line was folded — read from the
