@@ -17,6 +17,35 @@ function tempDir(t: { after(fn: () => void): void }): string {
   return dir;
 }
 
+/** A WAL database whose connection never checkpoints itself (as the store's), with one table `t`. */
+function walWriter(path: string): Database.Database {
+  const writer = new Database(path);
+  writer.pragma('journal_mode = WAL');
+  writer.pragma('wal_autocheckpoint = 0');
+  writer.exec('CREATE TABLE t (x TEXT)');
+  return writer;
+}
+
+/**
+ * CHECKPOINT_EVERY_COMMITS commits of a `bytes`-long row (one checkpoint request), then waits
+ * for the worker's n-th result. The process is kept alive meanwhile (the worker is unref'd).
+ */
+async function commitRound(writer: Database.Database, c: WalCheckpointer, n: number, bytes: number): Promise<void> {
+  const insert = writer.prepare('INSERT INTO t VALUES (?)');
+  const keepAlive = setInterval(() => {}, 1000);
+  try {
+    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) {
+      insert.run('x'.repeat(bytes));
+      c.committed();
+    }
+    const deadline = Date.now() + 10_000;
+    while (c.checkpoints < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+  } finally {
+    clearInterval(keepAlive);
+  }
+  assert.equal(c.checkpoints, n);
+}
+
 test('a worker that cannot open the file is reported once and hands checkpoints back', async (t) => {
   const errors: { err: unknown; where: string }[] = [];
   let failed = 0;
@@ -40,10 +69,7 @@ test('a worker that cannot open the file is reported once and hands checkpoints 
 
 test('a WAL that checkpoints cannot reset (a reader holds an old snapshot) is reported once, and the writer is asked to help', async (t) => {
   const path = join(tempDir(t), 'pinned.db');
-  const writer = new Database(path);
-  writer.pragma('journal_mode = WAL');
-  writer.pragma('wal_autocheckpoint = 0');
-  writer.exec('CREATE TABLE t (x TEXT)');
+  const writer = walWriter(path);
   const reader = new Database(path, { readonly: true });
   t.after(() => { reader.close(); writer.close(); });
   reader.exec('BEGIN');
@@ -52,17 +78,8 @@ test('a WAL that checkpoints cannot reset (a reader holds an old snapshot) is re
   const errors: { err: unknown; where: string }[] = [];
   const c = new WalCheckpointer({ path, alarmPages: 20, reportError: (err, where) => errors.push({ err, where }), onFailed: () => assert.fail('the worker failed') });
   t.after(() => c.stop());
-  const insert = writer.prepare('INSERT INTO t VALUES (?)');
-  const keepAlive = setInterval(() => {}, 1000);
-  t.after(() => clearInterval(keepAlive));
   for (let round = 1; round <= 2; round++) {
-    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) {
-      insert.run('x'.repeat(3000));
-      c.committed();
-    }
-    const deadline = Date.now() + 10_000;
-    while (c.checkpoints < round && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(c.checkpoints, round);
+    await commitRound(writer, c, round, 3000);
     assert.ok(c.last!.log > 20 && c.last!.checkpointed < c.last!.log, JSON.stringify(c.last));
     assert.equal(c.wantsHelp(), true, 'once per result over the limit');
     assert.equal(c.wantsHelp(), false);
@@ -74,30 +91,15 @@ test('a WAL that checkpoints cannot reset (a reader holds an old snapshot) is re
 
 test('a WAL past the limit but copied whole (a late checkpoint after a burst) is no failure: the writer starts it over', async (t) => {
   const path = join(tempDir(t), 'burst.db');
-  const writer = new Database(path);
-  writer.pragma('journal_mode = WAL');
-  writer.pragma('wal_autocheckpoint = 0');
-  writer.exec('CREATE TABLE t (x TEXT)');
+  const writer = walWriter(path);
   t.after(() => writer.close());
   const errors: unknown[] = [];
   const c = new WalCheckpointer({ path, alarmPages: 100, reportError: (err) => errors.push(err), onFailed: () => assert.fail('the worker failed') });
   t.after(() => c.stop());
-  const keepAlive = setInterval(() => {}, 1000);
-  t.after(() => clearInterval(keepAlive));
-  const insert = writer.prepare('INSERT INTO t VALUES (?)');
-  const round = async (n: number, bytes: number) => {
-    for (let i = 0; i < CHECKPOINT_EVERY_COMMITS; i++) {
-      insert.run('x'.repeat(bytes));
-      c.committed();
-    }
-    const deadline = Date.now() + 10_000;
-    while (c.checkpoints < n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
-    assert.equal(c.checkpoints, n);
-  };
-  await round(1, 12_000); // ~3 pages a commit: ~200 pages before the first checkpoint
+  await commitRound(writer, c, 1, 12_000); // ~3 pages a commit: ~200 pages before the first checkpoint
   assert.ok(c.last!.log > 100 && c.last!.checkpointed === c.last!.log, JSON.stringify(c.last));
   assert.equal(c.wantsHelp(), false, 'nothing is left to copy');
-  await round(2, 10); // one page a commit
+  await commitRound(writer, c, 2, 10); // one page a commit
   assert.ok(c.last!.log < 100, `the writer started the WAL over: ${JSON.stringify(c.last)}`);
   assert.deepEqual(errors, []);
 });
