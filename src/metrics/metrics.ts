@@ -168,8 +168,8 @@ export class Metrics {
   }
 
   /**
-   * SIP messages by a number made of direction, transport, kind and method or status (see
-   * sipMessageKey): no string is made per message. Labels are made once per series.
+   * SIP messages by a number made of direction, transport and the message's code (method or
+   * status, sipMessageCode): no string is made per message. Labels are made once per series.
    */
   private readonly sipCounts = new Map<number, { labels: { direction: string; transport: string; kind: string; name: string }; n: number }>();
   /** Transport names as small numbers (the stack's few: udp, tcp, tls, ws, wss). */

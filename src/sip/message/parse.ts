@@ -28,6 +28,11 @@ export interface ParseOptions {
   stream?: boolean;
 }
 
+/** parseMessage's offsets while it reads the header block (it runs to its end before another starts). */
+let lineScratch: number[] = [];
+/** Entries (5 a line) kept in lineScratch between messages: ~200 header lines. */
+const LINE_SCRATCH_KEEP = 1000;
+
 /**
  * Parses one message. Throws SipParseError (never anything else) for malformed input: with
  * `answerable` and `partial` set when Via/From/To/Call-ID/CSeq were readable (§8.2.6.1).
@@ -38,11 +43,6 @@ export interface ParseOptions {
  * line is scanned once by char codes, the names phones write are recognised without slicing them,
  * and of the Via values only the top one is parsed here (the others when `vias` is read).
  */
-/** parseMessage's offsets while it reads the header block (it runs to its end before another starts). */
-let lineScratch: number[] = [];
-/** Entries (5 a line) kept in lineScratch between messages: ~200 header lines. */
-const LINE_SCRATCH_KEEP = 1000;
-
 export function parseMessage(data: Buffer, options: ParseOptions = {}): SipMessage {
   // §7.5: implementations SHOULD ignore CRLFs before the start-line.
   const total = data.length;
