@@ -30,8 +30,6 @@ export interface CreateLoggerOptions {
 export interface LogHandle {
   /** Child loggers name their part: `logger.child({ component: 'sip' })`. */
   logger: Logger;
-  /** The file destination when one is open (for its counters). */
-  file?: RotatingFileDestination;
   /** Writes what is gathered and closes the file; the console is left open. */
   close(): Promise<void>;
   /**
@@ -81,7 +79,6 @@ export function createLogger(opts: CreateLoggerOptions): LogHandle {
   );
   return {
     logger,
-    file,
     flushConsole: () => bufferedConsole?.flushSync(),
     droppedLines: () => ({ file: file?.droppedLines ?? 0, console: bufferedConsole?.droppedLines ?? 0 }),
     close: () => {

@@ -6,11 +6,10 @@
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallEvent } from '../call/events.js';
+import { KNOWN_METHODS } from '../sip/message/index.js';
 
-/** Methods counted by name in clicktocall_sip_messages_total (RFC 3261 and its extensions). */
-const SIP_METHODS: readonly string[] = [
-  'INVITE', 'ACK', 'BYE', 'CANCEL', 'OPTIONS', 'REGISTER', 'PRACK', 'SUBSCRIBE', 'NOTIFY', 'PUBLISH', 'INFO', 'REFER', 'MESSAGE', 'UPDATE',
-];
+/** Methods counted by name in clicktocall_sip_messages_total: the parser's (RFC 3261 and its extensions). */
+const SIP_METHODS = KNOWN_METHODS;
 const METHOD_BYTES = SIP_METHODS.map((m) => Buffer.from(m, 'latin1'));
 const SIP_VERSION = Buffer.from('SIP/2.0 ', 'latin1');
 

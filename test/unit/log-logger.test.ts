@@ -104,7 +104,7 @@ test('an unwritable log file is reported, the logger keeps working', async (t) =
   fs.writeFileSync(path.join(dir, 'f'), '');
   const problems: string[] = [];
   const out = collector();
-  const { logger, close, file, droppedLines } = createLogger({
+  const { logger, close, droppedLines } = createLogger({
     level: 'INFO',
     file: path.join(dir, 'f', 'c.log'),
     destination: out.stream,
@@ -114,7 +114,6 @@ test('an unwritable log file is reported, the logger keeps working', async (t) =
   assert.doesNotThrow(() => logger.error('still here'));
   await close();
   assert.equal(problems.length, 1);
-  assert.equal(file?.droppedLines, 1);
   assert.deepEqual(droppedLines(), { file: 1, console: 0 }, 'what /metrics exports (clicktocall_log_lines_dropped_total)');
   assert.match(out.text(), /still here/);
 });

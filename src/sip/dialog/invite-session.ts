@@ -70,7 +70,10 @@ export class InviteSession implements DialogUsage {
   private referClients: Map<string, ReferClient> | undefined;
   private notifiers: Set<ReferNotifier> | undefined;
   private retryTimer: TimerHandle | undefined;
-  /** Our re-INVITEs whose transactions are still alive (see ReinviteUser). */
+  /**
+   * Our re-INVITEs whose transactions are still alive (see ReinviteUser). Made on the first and
+   * let go when the last ends: a held call must not keep an empty Set (~300 bytes) for its life.
+   */
   private reinviteUsers: Set<ReinviteUser> | undefined;
 
   constructor(
@@ -259,7 +262,7 @@ export class InviteSession implements DialogUsage {
   /** ReinviteUser: its transaction is gone (Timer M after a 2xx, or D/after the final). */
   reinviteDone(user: ReinviteUser): void {
     this.forgetAck(user.seq);
-    this.reinviteUsers?.delete(user);
+    this.dropReinviteUser(user);
   }
 
   /**
@@ -279,7 +282,14 @@ export class InviteSession implements DialogUsage {
   /** A settled re-INVITE of an ended session keeps only what re-ACKs its 2xx (EndedSession). */
   private leaveEnded(user: ReinviteUser, ended: EndedSession): void {
     user.owner = ended;
-    this.reinviteUsers?.delete(user);
+    this.dropReinviteUser(user);
+  }
+
+  private dropReinviteUser(user: ReinviteUser): void {
+    const users = this.reinviteUsers;
+    if (users === undefined) return;
+    users.delete(user);
+    if (users.size === 0) this.reinviteUsers = undefined;
   }
 
   private scheduleRetry(body: Body | undefined, handler: ReinviteHandler, delay: number): void {
