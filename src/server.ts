@@ -143,8 +143,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     },
     outboundProxy: config.outboundProxy,
     // decisions.md §1: a credential answers only its realm, and only for a request that went to
-    // the outbound proxy or to the credential's own host.
-    credentialFor: (realm, dest, req) => {
+    // the outbound proxy or to the credential's own host. None configured: no lookup at all, so
+    // the stack wraps no transaction user in a challenge answerer (one object per INVITE
+    // transaction for its 64*T1 in Accepted, issue 6).
+    credentialFor: config.sipCredential.length === 0 ? undefined : (realm, dest, req) => {
       for (const c of config.sipCredential) {
         if (c.realm !== realm) continue;
         let host: string | undefined;

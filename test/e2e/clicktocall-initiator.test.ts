@@ -64,3 +64,33 @@ test('OPTIONS to the server: 200 with Allow, Accept, Accept-Encoding, Accept-Lan
     assert.ok(response!.has('accept-language'));
     assert.ok(response!.has('supported'));
   }));
+
+test('the initiator\'s PBX asks for credentials (407): the SipCredential of its realm answers, the call goes on', () =>
+  scenario(['SipCredential = pbx.test|alice-pbx|s3cret|127.0.0.1'], async (s) => {
+    const a = await s.phone('alice', { challenge: { realm: 'pbx.test' }, ring: 20, answer: 60, onRefer: 'execute' });
+    const b = await s.phone('bob', { ring: 20, reject: 486 });
+    s.request(a, b);
+    assert.deepEqual(await s.results(), [
+      ...START, '200 Initiator Connected to initiator', '180 Destination Ringing destination', '486 Destination Failed to connect to destination',
+    ]);
+    const invites = a.received('INVITE');
+    assert.equal(invites.length, 2, 'the challenged INVITE, then one with credentials');
+    assert.equal(invites[0]!.get('proxy-authorization'), undefined);
+    const auth = invites[1]!.get('proxy-authorization') ?? '';
+    assert.match(auth, /^Digest /);
+    assert.match(auth, /username="alice-pbx"/);
+    assert.match(auth, /realm="pbx.test"/);
+    // §22.2: same Call-ID, the next CSeq.
+    assert.equal(invites[1]!.callId, invites[0]!.callId);
+    assert.equal(invites[1]!.cseq.seq, invites[0]!.cseq.seq + 1);
+  }));
+
+test('a 407 with no SipCredential configured is the initiator\'s final answer: 407 Initiator', () =>
+  scenario([], async (s) => {
+    const a = await s.phone('alice', { challenge: { realm: 'pbx.test' }, ring: 20, answer: 60 });
+    const b = await s.phone('bob', { answer: 20 });
+    s.request(a, b);
+    assert.deepEqual(await s.results(), ['100 - In progress', '407 Initiator Failed to connect to initiator']);
+    assert.equal(a.received('INVITE').length, 1);
+    assert.equal(b.received('INVITE').length, 0);
+  }));

@@ -9,6 +9,7 @@
  * The bottom of the file holds the scenario harness of the click-to-call end-to-end tests: the
  * server started through its CLI, an XML client, and the health checks run after each scenario.
  */
+import { randomBytes } from 'node:crypto';
 import { createSocket, type Socket } from 'node:dgram';
 import { startSipEndpoint, type SipEndpoint } from '../../src/sip/stack/index.js';
 import { realTimers } from '../../src/sip/timer.js';
@@ -55,6 +56,12 @@ export interface PhoneBehaviour {
   lateOffer?: boolean;
   /** Answer twice: a second 2xx with another To tag right after the first, as a forking proxy relays two phones' answers. */
   fork?: boolean;
+  /**
+   * Ask for credentials first, as a PBX does (RFC 3261 §22.3): an INVITE without a
+   * Proxy-Authorization (407) or Authorization (401) header is refused with a Digest challenge
+   * of this realm; one that carries it goes on as the rest of the behaviour says.
+   */
+  challenge?: { realm: string; status?: 401 | 407 };
 }
 
 export interface PhoneOptions {
@@ -288,6 +295,15 @@ export class TestPhone {
       call.status = 487;
       this.servers.delete(call);
     };
+    if (b.challenge && !req.has(b.challenge.status === 401 ? 'authorization' : 'proxy-authorization')) {
+      const status = b.challenge.status ?? 407;
+      const header = status === 401 ? 'WWW-Authenticate' : 'Proxy-Authenticate';
+      server.reject(status, undefined, [[header, `Digest realm="${b.challenge.realm}", nonce="${randomBytes(8).toString('hex')}", algorithm=MD5, qop="auth"`]]);
+      call.state = 'failed';
+      call.status = status;
+      this.servers.delete(call);
+      return;
+    }
     if (b.ring !== undefined) {
       this.after(b.ring, () => {
         if (call.state !== 'calling') return;
