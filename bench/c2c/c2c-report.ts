@@ -9,6 +9,7 @@ import type { LatencySummary } from './percentiles.js';
 import type { SustainedResult } from './search.js';
 import type { C2cSection } from './section.js';
 import type { SoakResult } from './soak.js';
+import type { GcPauses } from './server-metrics.js';
 import type { StepResult } from './step.js';
 
 export const C2C_TARGETS = {
@@ -69,11 +70,13 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
       }
       lines.push(`      latency ms p50/p99/max: request→INVITE ${lat(s.requestToInvite)}  request→Connected ${lat(s.requestToConnected)}` +
         `  (server event-loop delay p99/max ${ms(s.serverLoopDelayP99Ms)}/${ms(s.serverLoopDelayMaxMs)})`);
+      if (s.serverGc) lines.push(`      server GC over the run: ${gcText(s.serverGc, s.elapsedMs)}`);
       if (r.halfRate) {
         const others = (r.halfRateRuns?.length ?? 0) > 1 ? ` (median of ${r.halfRateRuns!.length} runs by p99: ${r.halfRateRuns!.map((x) => ms(x.requestToInvite.p99)).join(', ')} ms)` : '';
         lines.push(`      at half rate (${loadText(r.halfRate)}): request→INVITE ${lat(r.halfRate.requestToInvite)}${others}  request→Connected ${lat(r.halfRate.requestToConnected)}  failed ${r.halfRate.failed}` +
           `  ${r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms)` +
           `; server event-loop delay p99/max ${ms(r.halfRate.serverLoopDelayP99Ms)}/${ms(r.halfRate.serverLoopDelayMaxMs)} ms`);
+        if (r.halfRate.serverGc) lines.push(`      server GC at half rate: ${gcText(r.halfRate.serverGc, r.halfRate.elapsedMs)}`);
       }
       const ratio = ratioOf(s, echo);
       lines.push(`      server: ${s.cpuSecondsPer1000.toFixed(2)} CPU s per 1000 sessions, RSS ${mib(s.serverRssBytes)} MiB (peak ${mib(s.serverPeakRssBytes)}), heap ${mib(s.serverHeapUsedBytes)} MiB, ` +
@@ -185,4 +188,20 @@ export function soakRow(soak: SoakResult, m: MachineInfo, timestamp: string, pro
 /** ` timers N (idle M)` when the server exports its armed timers. */
 function timersText(l: { timers?: number; timersIdle?: number }): string {
   return l.timers === undefined ? '' : ` timers ${l.timers} (idle ${l.timersIdle ?? '?'})`;
+}
+
+/**
+ * The server's garbage-collection pauses over a run, e.g. `minor 230 × 2.1 ms (41 over 2 ms),
+ * major 3 × 7.0 ms …; 4.9 % of the run`: what a latency tail waits behind, beside the figure.
+ */
+export function gcText(gc: Record<string, GcPauses>, elapsedMs: number): string {
+  const kinds = ['minor', 'major', 'incremental', 'weakcb'].filter((k) => (gc[k]?.count ?? 0) > 0);
+  if (kinds.length === 0) return 'none reported';
+  const parts = kinds.map((k) => {
+    const p = gc[k]!;
+    const over = p.over10ms > 0 ? `${p.over2ms} over 2 ms, ${p.over10ms} over 10 ms` : `${p.over2ms} over 2 ms`;
+    return `${k} ${p.count} × ${(p.totalMs / p.count).toFixed(1)} ms (${over})`;
+  });
+  const total = kinds.reduce((t, k) => t + gc[k]!.totalMs, 0);
+  return `${parts.join(', ')}; ${elapsedMs > 0 ? ((100 * total) / elapsedMs).toFixed(1) : '—'} % of the run`;
 }

@@ -1,7 +1,7 @@
 /**
  * The few server counters the bench reads from `GET /metrics` (Prometheus text, src/metrics):
  * calls, transactions and dialogs alive, SIP messages in and out, retransmissions, internal
- * errors, heap and RSS. A counter the server does not export reads as undefined, not 0.
+ * errors, heap and RSS, garbage-collection pauses. A counter the server does not export reads as undefined, not 0.
  */
 export interface ServerMetrics {
   callsActive?: number;
@@ -24,10 +24,37 @@ export interface ServerMetrics {
   loopDelayMaxMs?: number;
   /** Calls ended, by outcome (connected/completed/failed/refused). */
   callsEnded: Record<string, number>;
+  /** Garbage-collection pauses so far, by kind (minor, major, incremental, weakcb). */
+  gc: Record<string, GcPauses>;
+}
+
+/** Pauses of one kind: how many, their total, and how many were longer than 2 and 10 ms. */
+export interface GcPauses {
+  count: number;
+  totalMs: number;
+  over2ms: number;
+  over10ms: number;
+}
+
+/** What happened between two scrapes (counters only grow; a kind absent before counts from 0). */
+export function gcBetween(before: ServerMetrics, after: ServerMetrics): Record<string, GcPauses> {
+  const out: Record<string, GcPauses> = {};
+  for (const [kind, a] of Object.entries(after.gc)) {
+    const b = before.gc[kind] ?? { count: 0, totalMs: 0, over2ms: 0, over10ms: 0 };
+    out[kind] = { count: a.count - b.count, totalMs: a.totalMs - b.totalMs, over2ms: a.over2ms - b.over2ms, over10ms: a.over10ms - b.over10ms };
+  }
+  return out;
 }
 
 export function parseMetrics(text: string): ServerMetrics {
-  const m: ServerMetrics = { sipMessagesIn: 0, sipMessagesOut: 0, internalErrors: 0, callsEnded: {} };
+  const m: ServerMetrics = { sipMessagesIn: 0, sipMessagesOut: 0, internalErrors: 0, callsEnded: {}, gc: {} };
+  // The histogram's cumulative buckets at 2 and 10 ms, kept until its count says how many were over.
+  const gcUpTo2 = new Map<string, number>();
+  const gcUpTo10 = new Map<string, number>();
+  const gcOf = (labels: string): GcPauses => {
+    const kind = /kind="([^"]*)"/.exec(labels)?.[1] ?? '';
+    return (m.gc[kind] ??= { count: 0, totalMs: 0, over2ms: 0, over10ms: 0 });
+  };
   for (const line of text.split('\n')) {
     if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
     const space = line.lastIndexOf(' ');
@@ -52,12 +79,27 @@ export function parseMetrics(text: string): ServerMetrics {
         if (labels.includes('direction="in"')) m.sipMessagesIn += value;
         else if (labels.includes('direction="out"')) m.sipMessagesOut += value;
         break;
+      case 'clicktocall_nodejs_gc_duration_seconds_count': gcOf(labels).count = value; break;
+      case 'clicktocall_nodejs_gc_duration_seconds_sum': gcOf(labels).totalMs = value * 1000; break;
+      case 'clicktocall_nodejs_gc_duration_seconds_bucket': {
+        // Servers with prom-client's default buckets have no 2-ms bound: over2ms stays 0 for them.
+        const kind = /kind="([^"]*)"/.exec(labels)?.[1] ?? '';
+        if (labels.includes('le="0.002"')) gcUpTo2.set(kind, value);
+        else if (labels.includes('le="0.01"')) gcUpTo10.set(kind, value);
+        break;
+      }
       case 'clicktocall_calls_ended_total': {
         const o = /outcome="([^"]*)"/.exec(labels)?.[1] ?? '';
         m.callsEnded[o] = (m.callsEnded[o] ?? 0) + value;
         break;
       }
     }
+  }
+  for (const [kind, p] of Object.entries(m.gc)) {
+    const upTo2 = gcUpTo2.get(kind);
+    const upTo10 = gcUpTo10.get(kind);
+    if (upTo2 !== undefined) p.over2ms = p.count - upTo2;
+    if (upTo10 !== undefined) p.over10ms = p.count - upTo10;
   }
   return m;
 }

@@ -12,7 +12,7 @@ import { startBenchServer, type BenchServer } from './bench-server.js';
 import { drive, type Load, type Via } from './driver.js';
 import { summarize, type LatencySummary } from './percentiles.js';
 import { planner, type ScenarioSpec } from './scenarios.js';
-import type { ServerMetrics } from './server-metrics.js';
+import { gcBetween, type GcPauses, type ServerMetrics } from './server-metrics.js';
 import { startPhone, type Phone, type PhoneReport, type PhoneRole, type SipTransport } from './sipp-farm.js';
 import { epochMs } from './clock.js';
 import { clockTicksPerSecond, readProcUsage } from './proc-usage.js';
@@ -91,6 +91,8 @@ export interface StepResult {
   /** The server's event-loop delay over the step (ms): p99 and max. */
   serverLoopDelayP99Ms?: number;
   serverLoopDelayMaxMs?: number;
+  /** The server's garbage-collection pauses over the step, by kind (what the latency tail waits behind). */
+  serverGc?: Record<string, GcPauses>;
   /** SIP messages the server received + sent, per session and per second. */
   sipMessagesPerSession: number;
   sipMessagesPerSec: number;
@@ -239,6 +241,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       cpuSecondsPer1000: started > 0 ? (cpu * 1000) / started : Number.NaN,
       serverRssBytes: u1?.rssBytes, serverPeakRssBytes: u1?.peakRssBytes, serverHeapUsedBytes: m1.heapUsedBytes,
       serverLoopDelayP99Ms: m1.loopDelayP99Ms, serverLoopDelayMaxMs: m1.loopDelayMaxMs,
+      serverGc: gcBetween(m0, m1),
       sipMessagesPerSession: perSession,
       sipMessagesPerSec: perSession * sessionsPerSec,
       serverRetransmissions: m1.retransmissions !== undefined && m0.retransmissions !== undefined ? m1.retransmissions - m0.retransmissions : undefined,

@@ -66,6 +66,13 @@ export interface MetricSources {
   logDropped?(): { file: number; console: number };
 }
 
+/**
+ * Garbage-collection pause buckets, seconds. prom-client's defaults (1 ms, 10 ms, 100 ms …) put a
+ * 2-ms scavenge and a 9-ms one in the same bucket; a request waiting behind either is what the
+ * latency figures show (issue 6), so the buckets follow those of the setup histograms.
+ */
+export const GC_PAUSE_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly callsStarted: Counter<'mode' | 'trigger'>;
@@ -81,7 +88,7 @@ export class Metrics {
 
   constructor(sources: MetricSources, opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'clicktocall_' });
+    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'clicktocall_', gcDurationBuckets: GC_PAUSE_BUCKETS });
     this.callsStarted = new Counter({ name: 'clicktocall_calls_started_total', help: 'Calls started, by mode and trigger', labelNames: ['mode', 'trigger'], registers: [r] });
     this.callsEnded = new Counter({ name: 'clicktocall_calls_ended_total', help: 'Calls ended, by mode, outcome (connected, completed, failed, refused) and reason', labelNames: ['mode', 'outcome', 'reason'], registers: [r] });
     const buckets = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

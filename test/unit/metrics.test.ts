@@ -53,3 +53,21 @@ test('clicktocall_log_lines_dropped_total reads the log\'s dropped lines at scra
   assert.match(text, /^clicktocall_log_lines_dropped_total\{destination="console"\} 2$/m);
   assert.doesNotMatch(await new Metrics(sources, { defaultMetrics: false }).registry.metrics(), /log_lines_dropped/);
 });
+
+test('garbage-collection pauses are counted in buckets that tell a 2-ms pause from a 9-ms one', async () => {
+  const m = new Metrics(sources);
+  // Enough short-lived garbage for several scavenges; the observer hears of them a turn later.
+  let keep = 0;
+  for (let i = 0; i < 2_000_000; i++) keep += [i, { i }].length;
+  assert.ok(keep > 0);
+  const deadline = Date.now() + 5000;
+  let text = '';
+  while (Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 20));
+    text = await m.registry.metrics();
+    if (/clicktocall_nodejs_gc_duration_seconds_count\{kind="minor"\} [1-9]/.test(text)) break;
+  }
+  assert.match(text, /clicktocall_nodejs_gc_duration_seconds_count\{kind="minor"\} [1-9]/, 'a scavenge was observed');
+  const les = [...text.matchAll(/clicktocall_nodejs_gc_duration_seconds_bucket\{le="([^"]+)",kind="minor"\}/g)].map((x) => x[1]);
+  assert.deepEqual(les, ['0.0005', '0.001', '0.002', '0.005', '0.01', '0.025', '0.05', '0.1', '0.25', '1', '+Inf']);
+});

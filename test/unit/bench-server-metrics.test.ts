@@ -1,0 +1,36 @@
+/**
+ * The load bench shows the server's garbage-collection pauses beside each run's latency (issue 6):
+ * what it reads from /metrics, what one run added, and the line it prints.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { gcBetween, parseMetrics } from '../../bench/c2c/server-metrics.js';
+import { gcText } from '../../bench/c2c/c2c-report.js';
+
+/** The GC histogram as the server exposes it (prom-client, GC_PAUSE_BUCKETS), for one kind. */
+function gcSeries(kind: string, upTo: Record<string, number>, count: number, sumSeconds: number): string {
+  const buckets = Object.entries(upTo).map(([le, n]) => `clicktocall_nodejs_gc_duration_seconds_bucket{le="${le}",kind="${kind}"} ${n}`);
+  return [...buckets, `clicktocall_nodejs_gc_duration_seconds_bucket{le="+Inf",kind="${kind}"} ${count}`,
+    `clicktocall_nodejs_gc_duration_seconds_sum{kind="${kind}"} ${sumSeconds}`,
+    `clicktocall_nodejs_gc_duration_seconds_count{kind="${kind}"} ${count}`].join('\n');
+}
+
+test('the bench reads the server\'s GC pauses by kind and what a run added: count, total, over 2 and 10 ms', () => {
+  const before = parseMetrics([
+    '# HELP clicktocall_nodejs_gc_duration_seconds Garbage collection duration by kind',
+    gcSeries('minor', { '0.001': 10, '0.002': 40, '0.005': 48, '0.01': 50 }, 50, 0.09),
+  ].join('\n'));
+  assert.deepEqual(before.gc['minor'], { count: 50, totalMs: 90, over2ms: 10, over10ms: 0 });
+  const after = parseMetrics([
+    gcSeries('minor', { '0.001': 20, '0.002': 110, '0.005': 146, '0.01': 150 }, 150, 0.29),
+    gcSeries('major', { '0.001': 0, '0.002': 0, '0.005': 1, '0.01': 1 }, 3, 0.05),
+  ].join('\n'));
+  const run = gcBetween(before, after);
+  assert.equal(run['minor']!.count, 100);
+  assert.ok(Math.abs(run['minor']!.totalMs - 200) < 1e-6);
+  assert.equal(run['minor']!.over2ms, 30);
+  assert.equal(run['minor']!.over10ms, 0);
+  assert.deepEqual(run['major'], { count: 3, totalMs: 50, over2ms: 3, over10ms: 2 });
+  assert.equal(gcText(run, 10_000), 'minor 100 × 2.0 ms (30 over 2 ms), major 3 × 16.7 ms (3 over 2 ms, 2 over 10 ms); 2.5 % of the run');
+  assert.equal(gcText({}, 10_000), 'none reported');
+});
