@@ -68,8 +68,8 @@ export interface MetricSources {
 
 /**
  * Garbage-collection pause buckets, seconds. prom-client's defaults (1 ms, 10 ms, 100 ms …) put a
- * 2-ms scavenge and a 9-ms one in the same bucket; a request waiting behind either is what the
- * latency figures show (issue 6), so the buckets follow those of the setup histograms.
+ * 2-ms scavenge and a 9-ms one in the same bucket; a request that arrives during a pause waits
+ * for it, so these split the first milliseconds, where the setup latency's tail is (issue 6).
  */
 export const GC_PAUSE_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
