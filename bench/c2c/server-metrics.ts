@@ -1,7 +1,8 @@
 /**
  * The few server counters the bench reads from `GET /metrics` (Prometheus text, src/metrics):
  * calls, transactions and dialogs alive, SIP messages in and out, retransmissions, internal
- * errors, heap and RSS, garbage-collection pauses. A counter the server does not export reads as undefined, not 0.
+ * errors, heap and RSS, garbage-collection pauses. A counter the server does not export reads
+ * as undefined, not 0.
  */
 export interface ServerMetrics {
   callsActive?: number;
@@ -51,10 +52,7 @@ export function parseMetrics(text: string): ServerMetrics {
   // The histogram's cumulative buckets at 2 and 10 ms, kept until its count says how many were over.
   const gcUpTo2 = new Map<string, number>();
   const gcUpTo10 = new Map<string, number>();
-  const gcOf = (labels: string): GcPauses => {
-    const kind = /kind="([^"]*)"/.exec(labels)?.[1] ?? '';
-    return (m.gc[kind] ??= { count: 0, totalMs: 0, over2ms: 0, over10ms: 0 });
-  };
+  const gcOf = (labels: string): GcPauses => (m.gc[gcKind(labels)] ??= { count: 0, totalMs: 0, over2ms: 0, over10ms: 0 });
   for (const line of text.split('\n')) {
     if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
     const space = line.lastIndexOf(' ');
@@ -83,9 +81,8 @@ export function parseMetrics(text: string): ServerMetrics {
       case 'clicktocall_nodejs_gc_duration_seconds_sum': gcOf(labels).totalMs = value * 1000; break;
       case 'clicktocall_nodejs_gc_duration_seconds_bucket': {
         // Servers with prom-client's default buckets have no 2-ms bound: over2ms stays 0 for them.
-        const kind = /kind="([^"]*)"/.exec(labels)?.[1] ?? '';
-        if (labels.includes('le="0.002"')) gcUpTo2.set(kind, value);
-        else if (labels.includes('le="0.01"')) gcUpTo10.set(kind, value);
+        if (labels.includes('le="0.002"')) gcUpTo2.set(gcKind(labels), value);
+        else if (labels.includes('le="0.01"')) gcUpTo10.set(gcKind(labels), value);
         break;
       }
       case 'clicktocall_calls_ended_total': {
@@ -102,4 +99,8 @@ export function parseMetrics(text: string): ServerMetrics {
     if (upTo10 !== undefined) p.over10ms = p.count - upTo10;
   }
   return m;
+}
+
+function gcKind(labels: string): string {
+  return /kind="([^"]*)"/.exec(labels)?.[1] ?? '';
 }
