@@ -4,6 +4,12 @@
  * they were armed: a FIFO with one host timer for its head replaces a host timer and two closures
  * per transaction. Under load tens of thousands of transactions wait in Completed/Accepted states
  * (issue 2, issue 6): this is what keeps them cheap to arm, cancel and hold.
+ *
+ * The FIFO is a list of fixed-size chunks: a slot is an owner pointer, a one-byte name and an
+ * unboxed deadline (17 bytes), where three growing arrays took 24 bytes and up to half as much
+ * again in growth slack, and reallocated megabytes at a time in the old generation as they grew
+ * (~330 bytes per finished REFER session in the 64*T1 queue, issue 6). A consumed chunk is dropped
+ * whole; the queue keeps one when it empties, so a queue that keeps emptying does not churn.
  */
 import type { TimerHandle, TimerHost } from './timer.js';
 
@@ -12,18 +18,30 @@ export interface FixedTimerOwner {
   fixedTimerFired(name: string): void;
 }
 
+const CHUNK_BITS = 10;
+const CHUNK_SLOTS = 1 << CHUNK_BITS;
+const SLOT_MASK = CHUNK_SLOTS - 1;
+
+/** CHUNK_SLOTS slots: owner (undefined once cancelled or fired), name code, deadline. */
+class Chunk {
+  readonly owners: (FixedTimerOwner | undefined)[] = new Array<FixedTimerOwner | undefined>(CHUNK_SLOTS).fill(undefined);
+  readonly names = new Uint8Array(CHUNK_SLOTS);
+  /** Epoch ms are not Smis: a Float64Array keeps them unboxed. */
+  readonly dues = new Float64Array(CHUNK_SLOTS);
+}
+
 export class FixedTimerQueue {
-  /** Slot i: owners[i] (undefined once cancelled or fired), names[i], dues[i]. */
-  private owners: (FixedTimerOwner | undefined)[] = [];
-  private names: string[] = [];
-  /** Deadlines apart, in an array of numbers only: V8 keeps them unboxed (epoch ms are not Smis). */
-  private dues: number[] = [];
-  /** The oldest slot still in the arrays. */
-  private head = 0;
-  /** The sequence number of slot 0 (a handle stays valid when the arrays are trimmed). */
+  private chunks: Chunk[] = [];
+  /** The sequence number (handle) of chunks[0]'s first slot. */
   private base = 0;
+  /** The oldest slot still to look at, counted from base. */
+  private head = 0;
+  /** The sequence number the next timer gets. */
+  private tail = 0;
   private live = 0;
   private timer: TimerHandle | undefined = undefined;
+  /** Names by code (a slot keeps a byte): the few timer names a queue sees. */
+  private readonly names: string[] = [];
 
   constructor(
     private readonly timers: TimerHost,
@@ -37,21 +55,39 @@ export class FixedTimerQueue {
 
   /** Arms `name` for `owner`; the returned handle cancels it. */
   add(owner: FixedTimerOwner, name: string): number {
-    const handle = this.base + this.owners.length;
+    const handle = this.tail;
+    const index = handle - this.base;
+    const ci = index >>> CHUNK_BITS;
+    if (ci === this.chunks.length) this.chunks.push(new Chunk());
+    const chunk = this.chunks[ci]!;
+    const slot = index & SLOT_MASK;
     const due = this.timers.now() + this.ms;
-    this.owners.push(owner);
-    this.names.push(name);
-    this.dues.push(due);
+    chunk.owners[slot] = owner;
+    chunk.names[slot] = this.codeOf(name);
+    chunk.dues[slot] = due;
+    this.tail++;
     this.live++;
     if (this.timer === undefined) this.arm(due);
     return handle;
   }
 
   cancel(handle: number): void {
-    const i = handle - this.base;
-    if (i < this.head || i >= this.owners.length || this.owners[i] === undefined) return;
-    this.owners[i] = undefined;
+    const index = handle - this.base;
+    if (index < this.head || handle >= this.tail) return;
+    const chunk = this.chunks[index >>> CHUNK_BITS]!;
+    const slot = index & SLOT_MASK;
+    if (chunk.owners[slot] === undefined) return;
+    chunk.owners[slot] = undefined;
     if (--this.live === 0) this.reset();
+  }
+
+  private codeOf(name: string): number {
+    let code = this.names.indexOf(name);
+    if (code < 0) {
+      if (this.names.length > 255) throw new Error(`fixed-timer queue of ${this.ms} ms: more than 256 timer names`);
+      code = this.names.push(name) - 1;
+    }
+    return code;
   }
 
   private arm(due: number): void {
@@ -63,18 +99,20 @@ export class FixedTimerQueue {
   private fire(): void {
     this.timer = undefined;
     const now = this.timers.now();
-    // The arrays are read anew each turn: an owner's reaction may cancel (even reset) or add.
-    while (this.head < this.owners.length) {
-      const owner = this.owners[this.head];
+    // The chunks are read anew each turn: an owner's reaction may cancel (even reset) or add.
+    while (this.base + this.head < this.tail) {
+      const chunk = this.chunks[this.head >>> CHUNK_BITS]!;
+      const slot = this.head & SLOT_MASK;
+      const owner = chunk.owners[slot];
       if (owner === undefined) {
         this.head++; // cancelled
         continue;
       }
-      const due = this.dues[this.head]!;
+      const due = chunk.dues[slot]!;
       // A deadline further away than the queue's length means the clock went back: it is due.
       if (due > now && due - now <= this.ms) break;
-      const name = this.names[this.head]!;
-      this.owners[this.head] = undefined;
+      const name = this.names[chunk.names[slot]!]!;
+      chunk.owners[slot] = undefined;
       this.head++;
       this.live--;
       try {
@@ -87,29 +125,30 @@ export class FixedTimerQueue {
       this.reset();
       return;
     }
-    this.trim();
-    if (this.timer === undefined) this.arm(this.dues[this.head]!);
+    this.dropConsumed();
+    if (this.timer === undefined) {
+      const chunk = this.chunks[this.head >>> CHUNK_BITS]!;
+      this.arm(chunk.dues[this.head & SLOT_MASK]!);
+    }
   }
 
-  /** Drops the slots before the head once they are the larger part of the arrays. */
-  private trim(): void {
-    if (this.head < 1024 || this.head * 2 < this.owners.length) return;
-    this.owners = this.owners.slice(this.head);
-    this.names = this.names.slice(this.head);
-    this.dues = this.dues.slice(this.head);
-    this.base += this.head;
-    this.head = 0;
+  /** Drops the chunks the head has left behind (every slot in them fired or cancelled). */
+  private dropConsumed(): void {
+    const done = this.head >>> CHUNK_BITS;
+    if (done === 0) return;
+    this.chunks.splice(0, done);
+    this.base += done * CHUNK_SLOTS;
+    this.head -= done * CHUNK_SLOTS;
   }
 
+  /** Nothing armed: the sequence goes on from tail in the first chunk, kept (all its slots are free). */
   private reset(): void {
     if (this.timer !== undefined) {
       this.timers.clearTimeout(this.timer);
       this.timer = undefined;
     }
-    this.base += this.owners.length;
-    this.owners = [];
-    this.names = [];
-    this.dues = [];
+    if (this.chunks.length > 1) this.chunks.length = 1;
+    this.base = this.tail;
     this.head = 0;
   }
 }

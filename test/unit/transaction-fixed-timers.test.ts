@@ -118,4 +118,27 @@ describe('FixedTimerQueue', () => {
     assert.equal(queue.size, 0);
     assert.equal(clock.pending(), 0);
   });
+
+  it('a handle from before the queue emptied, or from a chunk already passed, cancels nothing armed since', () => {
+    const clock = new FakeClock();
+    const queue = new FixedTimerQueue(clock, 10);
+    const log: string[] = [];
+    const stale = queue.add(owner(log, 'old'), 'K');
+    clock.advance(10); // fired: the queue is empty and starts its sequence again
+    assert.deepEqual(log, ['old.K']);
+    const fresh = queue.add(owner(log, 'new'), 'K');
+    queue.cancel(stale);
+    assert.equal(queue.size, 1, 'the old handle did not cancel the new timer');
+    // Thousands of timers spread over several chunks, every other one cancelled; names kept apart.
+    const handles: number[] = [];
+    for (let i = 0; i < 5000; i++) handles.push(queue.add(owner(log, `t${i}`), i % 2 === 0 ? 'J' : 'K'));
+    for (let i = 1; i < 5000; i += 2) queue.cancel(handles[i]!);
+    clock.advance(10);
+    assert.equal(queue.size, 0);
+    assert.equal(log.length, 2 + 2500);
+    assert.equal(log[1], 'new.K');
+    assert.deepEqual(log.slice(2, 5), ['t0.J', 't2.J', 't4.J']);
+    for (const h of [fresh, ...handles]) queue.cancel(h); // all gone: no effect, no throw
+    assert.equal(queue.size, 0);
+  });
 });
