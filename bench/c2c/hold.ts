@@ -39,6 +39,8 @@ export interface HoldResult {
   /** The server's retransmissions while setting up, while held (incl. the drain wait), while tearing down and after. */
   serverRetransmissionsByStage: { setup?: number; held?: number; teardown?: number; after?: number };
   serverInternalErrors: number;
+  /** By where the server caught them (empty when none). */
+  serverInternalErrorsWhere: Record<string, number>;
   phones: Array<Omit<PhoneReport, 'inviteAt' | 'done' | 'output'>>;
   problems: string[];
 }
@@ -151,6 +153,7 @@ export async function runHold(calls: number, b: C2cBudget, cliPath: string, pinn
         after: diff(after.retransmissions, mDown.retransmissions),
       },
       serverInternalErrors: after.internalErrors,
+      serverInternalErrorsWhere: after.internalErrorsWhere,
       phones: reports.map(({ inviteAt: _i, done: _d, output: _o, ...rest }) => rest),
       problems,
     };

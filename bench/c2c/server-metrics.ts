@@ -12,6 +12,8 @@ export interface ServerMetrics {
   sipMessagesOut: number;
   retransmissions?: number;
   internalErrors: number;
+  /** The same by where it was caught (the metric's `where` label): what to look at first. */
+  internalErrorsWhere: Record<string, number>;
   heapUsedBytes?: number;
   /** Timers armed in the server (absent from servers before this gauge). */
   timers?: number;
@@ -48,7 +50,7 @@ export function gcBetween(before: ServerMetrics, after: ServerMetrics): Record<s
 }
 
 export function parseMetrics(text: string): ServerMetrics {
-  const m: ServerMetrics = { sipMessagesIn: 0, sipMessagesOut: 0, internalErrors: 0, callsEnded: {}, gc: {} };
+  const m: ServerMetrics = { sipMessagesIn: 0, sipMessagesOut: 0, internalErrors: 0, internalErrorsWhere: {}, callsEnded: {}, gc: {} };
   // The histogram's cumulative buckets at 2 and 10 ms, kept until its count says how many were over.
   const gcUpTo2 = new Map<string, number>();
   const gcUpTo10 = new Map<string, number>();
@@ -67,7 +69,14 @@ export function parseMetrics(text: string): ServerMetrics {
       case 'clicktocall_sip_dialogs': m.dialogs = value; break;
       case 'clicktocall_timers_armed': m.timers = value; break;
       case 'clicktocall_sip_retransmissions_total': m.retransmissions = value; break;
-      case 'clicktocall_internal_errors_total': m.internalErrors += value; break;
+      case 'clicktocall_internal_errors_total': {
+        m.internalErrors += value;
+        if (value > 0) {
+          const where = /where="([^"]*)"/.exec(labels)?.[1] ?? '';
+          m.internalErrorsWhere[where] = (m.internalErrorsWhere[where] ?? 0) + value;
+        }
+        break;
+      }
       case 'clicktocall_nodejs_heap_size_used_bytes': m.heapUsedBytes = value; break;
       case 'clicktocall_nodejs_heap_size_total_bytes': m.heapTotalBytes = value; break;
       case 'clicktocall_process_resident_memory_bytes': m.rssBytes = value; break;

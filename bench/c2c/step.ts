@@ -98,6 +98,8 @@ export interface StepResult {
   sipMessagesPerSec: number;
   serverRetransmissions?: number;
   serverInternalErrors: number;
+  /** By where the server caught them (empty when none). */
+  serverInternalErrorsWhere: Record<string, number>;
   phoneRetransmissions: number;
   /**
    * CPU seconds of the load side over the same span as the server's: every SIPp phone (from /proc)
@@ -246,6 +248,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       sipMessagesPerSec: perSession * sessionsPerSec,
       serverRetransmissions: m1.retransmissions !== undefined && m0.retransmissions !== undefined ? m1.retransmissions - m0.retransmissions : undefined,
       serverInternalErrors: leftover.internalErrors,
+      serverInternalErrorsWhere: leftover.internalErrorsWhere,
       phoneRetransmissions: reports.reduce((s, r) => s + r.retransmissions, 0),
       loadCpuSeconds: l1 - l0,
       loadCoreShare: spanMs > 0 ? ((l1 - l0) * 1000) / spanMs : Number.NaN,

@@ -40,6 +40,8 @@ export class FixedTimerQueue {
   private tail = 0;
   private live = 0;
   private timer: TimerHandle | undefined = undefined;
+  /** Inside fire(): a timer an owner arms there must not set the host timer (fire() sets it last). */
+  private firing = false;
   /** Names by code (a slot keeps a byte): the few timer names a queue sees. */
   private readonly names: string[] = [];
 
@@ -67,7 +69,7 @@ export class FixedTimerQueue {
     chunk.dues[slot] = due;
     this.tail++;
     this.live++;
-    if (this.timer === undefined) this.arm(due);
+    if (this.timer === undefined && !this.firing) this.arm(due);
     return handle;
   }
 
@@ -99,6 +101,25 @@ export class FixedTimerQueue {
   private fire(): void {
     this.timer = undefined;
     const now = this.timers.now();
+    this.firing = true;
+    try {
+      this.fireDue(now);
+    } finally {
+      this.firing = false;
+    }
+    if (this.live === 0) {
+      this.reset();
+      return;
+    }
+    this.dropConsumed();
+    // Armed for the head: a timer an owner added meanwhile is due after it (same length, later).
+    if (this.timer === undefined) {
+      const chunk = this.chunks[this.head >>> CHUNK_BITS]!;
+      this.arm(chunk.dues[this.head & SLOT_MASK]!);
+    }
+  }
+
+  private fireDue(now: number): void {
     // The chunks are read anew each turn: an owner's reaction may cancel (even reset) or add.
     while (this.base + this.head < this.tail) {
       const chunk = this.chunks[this.head >>> CHUNK_BITS]!;
@@ -120,15 +141,6 @@ export class FixedTimerQueue {
       } catch {
         // An owner reports its own failures; one must not stop the others' timers.
       }
-    }
-    if (this.live === 0) {
-      this.reset();
-      return;
-    }
-    this.dropConsumed();
-    if (this.timer === undefined) {
-      const chunk = this.chunks[this.head >>> CHUNK_BITS]!;
-      this.arm(chunk.dues[this.head & SLOT_MASK]!);
     }
   }
 

@@ -34,3 +34,13 @@ test('the bench reads the server\'s GC pauses by kind and what a run added: coun
   assert.equal(gcText(run, 10_000), 'minor 100 × 2.0 ms (30 over 2 ms), major 3 × 16.7 ms (3 over 2 ms, 2 over 10 ms); 2.5 % of the run');
   assert.equal(gcText({}, 10_000), 'none reported');
 });
+
+test('the bench reads the server\'s internal errors by where they were caught, to say so beside the count', () => {
+  const m = parseMetrics([
+    'clicktocall_internal_errors_total{where="store.checkpoint"} 1',
+    'clicktocall_internal_errors_total{where="sip transport"} 0',
+    'clicktocall_internal_errors_total{where="xml"} 2',
+  ].join('\n'));
+  assert.equal(m.internalErrors, 3);
+  assert.deepEqual(m.internalErrorsWhere, { 'store.checkpoint': 1, xml: 2 });
+});

@@ -141,4 +141,21 @@ describe('FixedTimerQueue', () => {
     for (const h of [fresh, ...handles]) queue.cancel(h); // all gone: no effect, no throw
     assert.equal(queue.size, 0);
   });
+
+  it('a timer an owner arms while the queue fires does not delay the older ones still waiting', () => {
+    const clock = new FakeClock();
+    const queue = new FixedTimerQueue(clock, 1000);
+    const log: string[] = [];
+    queue.add(owner(log, 'a', () => queue.add(owner(log, 'c'), 'J')), 'J');
+    clock.advance(500);
+    queue.add(owner(log, 'b'), 'J');
+    clock.advance(500);
+    assert.deepEqual(log, ['a.J']);
+    clock.advance(500); // b is due now, not when c is (a whole length after a fired)
+    assert.deepEqual(log, ['a.J', 'b.J']);
+    clock.advance(500);
+    assert.deepEqual(log, ['a.J', 'b.J', 'c.J']);
+    assert.equal(clock.pending(), 0);
+  });
 });
+
