@@ -240,7 +240,7 @@ function checkC2c(r: BenchResult): void {
       }
       if (s.failed > 0) p.push(`${name}: ${s.failed} of ${s.started} sessions failed (${JSON.stringify(s.failures)})`);
       if (!(s.succeeded > 0)) p.push(`${name}: no session completed`);
-      if (s.serverInternalErrors > 0) p.push(`${name}: ${s.serverInternalErrors} internal errors in the server ${JSON.stringify(s.serverInternalErrorsWhere)}`);
+      if (s.serverInternalErrors > 0) p.push(`${name}: ${serverErrors(s)}`);
       for (const [i, h] of (x.halfRateRuns ?? (x.halfRate ? [x.halfRate] : [])).entries()) {
         if (h.failed > 0) p.push(`${name} at half rate (run ${i + 1}): ${h.failed} sessions failed (${JSON.stringify(h.failures)})`);
       }
@@ -254,7 +254,7 @@ function checkC2c(r: BenchResult): void {
       if (l.callsActive !== 0 || l.transactions !== 0 || l.dialogs !== 0) {
         p.push(`hold ${h.calls}: left after ${(l.waitedMs / 1000).toFixed(0)} s: calls ${l.callsActive} transactions ${l.transactions} dialogs ${l.dialogs}`);
       }
-      if (h.serverInternalErrors > 0) p.push(`hold ${h.calls}: ${h.serverInternalErrors} internal errors in the server ${JSON.stringify(h.serverInternalErrorsWhere)}`);
+      if (h.serverInternalErrors > 0) p.push(`hold ${h.calls}: ${serverErrors(h)}`);
     }
   }
   if (r.sections.includes('soak')) {
@@ -267,7 +267,7 @@ function checkC2c(r: BenchResult): void {
         const l = s.step.leftover;
         p.push(`soak: left after ${(l.waitedMs / 1000).toFixed(0)} s: calls ${l.callsActive} transactions ${l.transactions} dialogs ${l.dialogs}`);
       }
-      if (s.step.serverInternalErrors > 0) p.push(`soak: ${s.step.serverInternalErrors} internal errors in the server ${JSON.stringify(s.step.serverInternalErrorsWhere)}`);
+      if (s.step.serverInternalErrors > 0) p.push(`soak: ${serverErrors(s.step)}`);
     }
   }
 }
@@ -276,6 +276,11 @@ function describeFailures(perRound: Record<string, number>[]): string {
   const total: Record<string, number> = {};
   for (const f of perRound) for (const [k, v] of Object.entries(f)) total[k] = (total[k] ?? 0) + v;
   return Object.entries(total).map(([k, v]) => `${k} ×${v}`).join(', ');
+}
+
+/** `2 internal errors in the server {"store.checkpoint":2}`: how many, and where they were caught. */
+function serverErrors(r: { serverInternalErrors: number; serverInternalErrorsWhere: Record<string, number> }): string {
+  return `${r.serverInternalErrors} internal errors in the server ${JSON.stringify(r.serverInternalErrorsWhere)}`;
 }
 
 process.exitCode = await main();
