@@ -329,6 +329,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         webhooks?.stop();
         await sip.close();
         stopRetention();
+        metrics.close();
         storeAttachment.detach();
         store.close();
       })();

@@ -7,6 +7,7 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { CallEvent } from '../call/events.js';
 import { KNOWN_METHODS } from '../sip/message/index.js';
+import { observeGcPauses } from './gc-pauses.js';
 
 /** Methods counted by name in clicktocall_sip_messages_total: the parser's (RFC 3261 and its extensions). */
 const SIP_METHODS = KNOWN_METHODS;
@@ -73,6 +74,8 @@ export interface MetricSources {
  */
 export const GC_PAUSE_BUCKETS = [0.0005, 0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1];
 
+const GC_PAUSES_NAME = 'clicktocall_nodejs_gc_duration_seconds';
+
 export class Metrics {
   readonly registry = new Registry();
   private readonly callsStarted: Counter<'mode' | 'trigger'>;
@@ -83,12 +86,21 @@ export class Metrics {
   private readonly internalErrors: Counter<'where'>;
   private readonly parseErrors: Counter<'answered'>;
   private readonly authFailures: Counter<'interface' | 'reason'>;
+  private readonly stopGcPauses: () => void = () => {};
   /** Start time and mode of calls in progress (for latency and the ended counter). */
   private readonly live = new Map<string, { start: number; mode: string }>();
 
   constructor(sources: MetricSources, opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
-    if (opts.defaultMetrics !== false) collectDefaultMetrics({ register: r, prefix: 'clicktocall_', gcDurationBuckets: GC_PAUSE_BUCKETS });
+    if (opts.defaultMetrics !== false) {
+      collectDefaultMetrics({ register: r, prefix: 'clicktocall_', gcDurationBuckets: GC_PAUSE_BUCKETS });
+      // prom-client's GC histogram counts one pause per observer batch (gc-pauses.ts): replaced.
+      r.removeSingleMetric(GC_PAUSES_NAME);
+      this.stopGcPauses = observeGcPauses(new Histogram({
+        name: GC_PAUSES_NAME, help: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
+        labelNames: ['kind'], buckets: GC_PAUSE_BUCKETS, registers: [r],
+      }));
+    }
     this.callsStarted = new Counter({ name: 'clicktocall_calls_started_total', help: 'Calls started, by mode and trigger', labelNames: ['mode', 'trigger'], registers: [r] });
     this.callsEnded = new Counter({ name: 'clicktocall_calls_ended_total', help: 'Calls ended, by mode, outcome (connected, completed, failed, refused) and reason', labelNames: ['mode', 'outcome', 'reason'], registers: [r] });
     const buckets = [0.001, 0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
@@ -207,5 +219,10 @@ export class Metrics {
 
   malformed(answered: boolean): void {
     this.parseErrors.inc({ answered: String(answered) });
+  }
+
+  /** Stops listening for GC pauses (the registry can still be read). */
+  close(): void {
+    this.stopGcPauses();
   }
 }
