@@ -21,7 +21,8 @@ export interface ServerMetrics {
   rssBytes?: number;
   /**
    * Event-loop delay since the previous scrape (prom-client resets its histogram on each
-   * collect), ms: p99 and max. Shows whether a latency tail is the server's own stall.
+   * collect), ms: p99 and max, the sampling interval taken off (loopDelayMs). Shows whether a
+   * latency tail is the server's own stall.
    */
   loopDelayP99Ms?: number;
   loopDelayMaxMs?: number;
@@ -47,6 +48,15 @@ export function gcBetween(before: ServerMetrics, after: ServerMetrics): Record<s
     out[kind] = { count: a.count - b.count, totalMs: a.totalMs - b.totalMs, over2ms: a.over2ms - b.over2ms, over10ms: a.over10ms - b.over10ms };
   }
   return out;
+}
+
+/**
+ * prom-client samples the loop with monitorEventLoopDelay({ resolution: 10 }), which records the
+ * time between its 10-ms timer's callbacks: an idle loop reads 10 ms. The delay is what is over.
+ */
+export const LOOP_SAMPLING_MS = 10;
+function loopDelayMs(seconds: number): number {
+  return Math.max(0, seconds * 1000 - LOOP_SAMPLING_MS);
 }
 
 export function parseMetrics(text: string): ServerMetrics {
@@ -80,8 +90,8 @@ export function parseMetrics(text: string): ServerMetrics {
       case 'clicktocall_nodejs_heap_size_used_bytes': m.heapUsedBytes = value; break;
       case 'clicktocall_nodejs_heap_size_total_bytes': m.heapTotalBytes = value; break;
       case 'clicktocall_process_resident_memory_bytes': m.rssBytes = value; break;
-      case 'clicktocall_nodejs_eventloop_lag_p99_seconds': m.loopDelayP99Ms = value * 1000; break;
-      case 'clicktocall_nodejs_eventloop_lag_max_seconds': m.loopDelayMaxMs = value * 1000; break;
+      case 'clicktocall_nodejs_eventloop_lag_p99_seconds': m.loopDelayP99Ms = loopDelayMs(value); break;
+      case 'clicktocall_nodejs_eventloop_lag_max_seconds': m.loopDelayMaxMs = loopDelayMs(value); break;
       case 'clicktocall_sip_messages_total':
         if (labels.includes('direction="in"')) m.sipMessagesIn += value;
         else if (labels.includes('direction="out"')) m.sipMessagesOut += value;

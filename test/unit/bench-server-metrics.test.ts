@@ -44,3 +44,12 @@ test('the bench reads the server\'s internal errors by where they were caught, t
   assert.equal(m.internalErrors, 3);
   assert.deepEqual(m.internalErrorsWhere, { 'store.checkpoint': 1, xml: 2 });
 });
+
+test('the bench reads the event-loop delay without the 10-ms sampling interval an idle loop already shows', () => {
+  const m = parseMetrics([
+    'clicktocall_nodejs_eventloop_lag_p99_seconds 0.0152',
+    'clicktocall_nodejs_eventloop_lag_max_seconds 0.0091',
+  ].join('\n'));
+  assert.ok(Math.abs(m.loopDelayP99Ms! - 5.2) < 1e-9);
+  assert.equal(m.loopDelayMaxMs, 0, 'a reading under the interval is no delay');
+});
