@@ -92,7 +92,8 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
     lines.push(`Held calls — ${h.calls} anchored calls via REST, held, then DELETE each`);
     lines.push(`  hold ${h.calls}: connected ${h.connected} in ${(h.setupMs / 1000).toFixed(1)} s; torn down in ${(h.teardownMs / 1000).toFixed(1)} s; ` +
       `RSS ${mib(h.baseline.rssBytes)} → ${mib(h.held.rssBytes)} MiB after the drain → ${mib(h.settled.rssBytes)} MiB settled (${kib(h.rssPerCallBytes)} KiB/call), ` +
-      `heap ${mib(h.baseline.heapUsedBytes)} → ${mib(h.held.heapUsedBytes)} → ${mib(h.settled.heapUsedBytes)} MiB (${kib(h.heapPerCallBytes)} KiB/call)`);
+      `heap ${mib(h.baseline.heapUsedBytes)} → ${mib(h.held.heapUsedBytes)} → ${mib(h.settled.heapUsedBytes)} MiB (${kib(h.heapPerCallBytes)} KiB/call)` +
+      settleGcText(h.settled.majorGcs));
     lines.push(`    while held: calls ${h.held.callsActive} dialogs ${h.held.dialogs} transactions ${h.held.transactions}; ` +
       `left after ${(h.leftover.waitedMs / 1000).toFixed(0)} s: calls ${h.leftover.callsActive} transactions ${h.leftover.transactions} dialogs ${h.leftover.dialogs}; ` +
       `phone failures ${h.phoneFailures}, retransmissions server ${h.serverRetransmissions ?? '—'} ${JSON.stringify(h.serverRetransmissionsByStage)} phones ${h.phoneRetransmissions}, internal errors ${h.serverInternalErrors}`);
@@ -128,6 +129,13 @@ function loadText(s: StepResult): string {
 
 export const C2C_HEADER = '| Date | Commit | Profile | Machine | Command | Scenario | Via | SIP | Load | Sessions/s | Failed | →INVITE p50/p99/max ms | →Connected p50/p99/max ms | →INVITE p99 at ½ rate | CPU s/1k | RSS MiB | Heap MiB | SIP msg/s | Echo dgrams/s | Msgs/echo | Retrans srv/phones | Server/load core busy |';
 export const HOLD_HEADER = '| Date | Commit | Profile | Machine | Command | Calls | Set-up s | Tear-down s | RSS MiB held | RSS KiB/call | Heap KiB/call | Left calls/tx/dialogs | Failed |';
+/** Whether the settled figures came after an old-generation collection (hold test). */
+export function settleGcText(majorGcs: number | undefined): string {
+  if (majorGcs === undefined) return '';
+  return majorGcs > 0 ? `; ${majorGcs} old-generation collection${majorGcs === 1 ? '' : 's'} while settling`
+    : '; no old-generation collection while settling: the figures still hold the set-up\'s garbage';
+}
+
 export const SOAK_HEADER = '| Date | Commit | Profile | Machine | Command | Scenario | Rate/s | Duration s | Completed | Failed | RSS slope KiB/min | Heap slope KiB/min | Left calls/tx/dialogs |';
 
 const sep = (header: string) => header.replace(/[^|]+/g, '---');

@@ -26,8 +26,12 @@ export interface HoldResult {
   /** Server before any call, with all N held (set-up transactions drained), and at the end. */
   baseline: { rssBytes?: number; heapUsedBytes?: number };
   held: { rssBytes?: number; heapUsedBytes?: number; transactions?: number; dialogs?: number; callsActive?: number };
-  /** The lowest RSS (and the heap then) while held after the drain: once V8 collected the set-up wave's garbage. */
-  settled: { rssBytes?: number; heapUsedBytes?: number };
+  /**
+   * The lowest RSS (and the heap then) while held after the drain: once V8 collected the set-up
+   * wave's garbage. `majorGcs`: old-generation collections while it was watched — none means the
+   * figure still holds that garbage (V8 collects when it is short of room, not when asked to).
+   */
+  settled: { rssBytes?: number; heapUsedBytes?: number; majorGcs?: number };
   rssPerCallBytes?: number;
   heapPerCallBytes?: number;
   teardownMs: number;
@@ -99,7 +103,8 @@ export async function runHold(calls: number, b: C2cBudget, cliPath: string, pinn
         settledHeap = (await srv.metrics()).heapUsedBytes;
       }
     }
-    if (b.hold.settleMs > 0) progress(`hold: RSS ${mb(u1?.rssBytes)} after the drain, ${mb(settled?.rssBytes)} settled (heap ${mb(settledHeap)})`);
+    const majorGcs = majorCount(await srv.metrics()) - majorCount(held);
+    if (b.hold.settleMs > 0) progress(`hold: RSS ${mb(u1?.rssBytes)} after the drain, ${mb(settled?.rssBytes)} settled (heap ${mb(settledHeap)}; ${majorGcs} old-generation collections meanwhile)`);
     if (process.env['C2C_BENCH_KEEP']) {
       const status = readFileSync(`/proc/${server.pid}/status`, 'utf8').split('\n').filter((l) => /^(VmRSS|RssAnon|RssFile|VmHWM)/.test(l)).join(' ');
       const text = await (await fetch(`http://127.0.0.1:${server.httpPort}/metrics`)).text();
@@ -138,7 +143,7 @@ export async function runHold(calls: number, b: C2cBudget, cliPath: string, pinn
       calls, connected: ids.length, setupMs,
       baseline: { rssBytes: u0?.rssBytes, heapUsedBytes: m0.heapUsedBytes },
       held: { rssBytes: u1?.rssBytes, heapUsedBytes: held.heapUsedBytes, transactions: held.transactions, dialogs: held.dialogs, callsActive: held.callsActive },
-      settled: { rssBytes: settled?.rssBytes, heapUsedBytes: settledHeap },
+      settled: { rssBytes: settled?.rssBytes, heapUsedBytes: settledHeap, majorGcs: b.hold.settleMs > 0 ? majorGcs : undefined },
       rssPerCallBytes: u0 && settled ? (settled.rssBytes - u0.rssBytes) / n : undefined,
       heapPerCallBytes: settledHeap !== undefined && m0.heapUsedBytes !== undefined ? (settledHeap - m0.heapUsedBytes) / n : undefined,
       teardownMs, hangupErrors,
@@ -162,6 +167,10 @@ export async function runHold(calls: number, b: C2cBudget, cliPath: string, pinn
     await server?.stop();
     rmSync(dir, { recursive: true, force: true });
   }
+}
+
+function majorCount(m: ServerMetrics): number {
+  return m.gc['major']?.count ?? 0;
 }
 
 function diff(a: number | undefined, b: number | undefined): number | undefined {

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { gcBetween, parseMetrics } from '../../bench/c2c/server-metrics.js';
-import { gcText } from '../../bench/c2c/c2c-report.js';
+import { gcText, settleGcText } from '../../bench/c2c/c2c-report.js';
 
 /** The GC histogram as the server exposes it (prom-client, GC_PAUSE_BUCKETS), for one kind. */
 function gcSeries(kind: string, upTo: Record<string, number>, count: number, sumSeconds: number): string {
@@ -52,4 +52,11 @@ test('the bench reads the event-loop delay without the 10-ms sampling interval a
   ].join('\n'));
   assert.ok(Math.abs(m.loopDelayP99Ms! - 5.2) < 1e-9);
   assert.equal(m.loopDelayMaxMs, 0, 'a reading under the interval is no delay');
+});
+
+test('the hold test says whether its settled memory came after an old-generation collection', () => {
+  assert.equal(settleGcText(undefined), '');
+  assert.equal(settleGcText(2), '; 2 old-generation collections while settling');
+  assert.equal(settleGcText(1), '; 1 old-generation collection while settling');
+  assert.match(settleGcText(0), /no old-generation collection while settling: the figures still hold the set-up's garbage/);
 });
