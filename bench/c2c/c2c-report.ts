@@ -129,13 +129,6 @@ function loadText(s: StepResult): string {
 
 export const C2C_HEADER = '| Date | Commit | Profile | Machine | Command | Scenario | Via | SIP | Load | Sessions/s | Failed | →INVITE p50/p99/max ms | →Connected p50/p99/max ms | →INVITE p99 at ½ rate | CPU s/1k | RSS MiB | Heap MiB | SIP msg/s | Echo dgrams/s | Msgs/echo | Retrans srv/phones | Server/load core busy |';
 export const HOLD_HEADER = '| Date | Commit | Profile | Machine | Command | Calls | Set-up s | Tear-down s | RSS MiB held | RSS KiB/call | Heap KiB/call | Left calls/tx/dialogs | Failed |';
-/** Whether the settled figures came after an old-generation collection (hold test). */
-export function settleGcText(majorGcs: number | undefined): string {
-  if (majorGcs === undefined) return '';
-  return majorGcs > 0 ? `; ${majorGcs} old-generation collection${majorGcs === 1 ? '' : 's'} while settling`
-    : '; no old-generation collection while settling: the figures still hold the set-up\'s garbage';
-}
-
 export const SOAK_HEADER = '| Date | Commit | Profile | Machine | Command | Scenario | Rate/s | Duration s | Completed | Failed | RSS slope KiB/min | Heap slope KiB/min | Left calls/tx/dialogs |';
 
 const sep = (header: string) => header.replace(/[^|]+/g, '---');
@@ -212,4 +205,11 @@ export function gcText(gc: Record<string, GcPauses>, elapsedMs: number): string 
   });
   const total = kinds.reduce((t, k) => t + gc[k]!.totalMs, 0);
   return `${parts.join(', ')}; ${elapsedMs > 0 ? ((100 * total) / elapsedMs).toFixed(1) : '—'} % of the run`;
+}
+
+/** Whether the settled figures came after an old-generation collection (hold test). */
+export function settleGcText(majorGcs: number | undefined): string {
+  if (majorGcs === undefined) return '';
+  return majorGcs > 0 ? `; ${majorGcs} old-generation collection${majorGcs === 1 ? '' : 's'} while settling`
+    : '; no old-generation collection while settling: the figures still hold the set-up\'s garbage';
 }

@@ -54,7 +54,7 @@ export function gcBetween(before: ServerMetrics, after: ServerMetrics): Record<s
  * prom-client samples the loop with monitorEventLoopDelay({ resolution: 10 }), which records the
  * time between its 10-ms timer's callbacks: an idle loop reads 10 ms. The delay is what is over.
  */
-export const LOOP_SAMPLING_MS = 10;
+const LOOP_SAMPLING_MS = 10;
 function loopDelayMs(seconds: number): number {
   return Math.max(0, seconds * 1000 - LOOP_SAMPLING_MS);
 }
