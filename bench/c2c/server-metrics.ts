@@ -40,11 +40,13 @@ export interface GcPauses {
   over10ms: number;
 }
 
+const noPauses = (): GcPauses => ({ count: 0, totalMs: 0, over2ms: 0, over10ms: 0 });
+
 /** What happened between two scrapes (counters only grow; a kind absent before counts from 0). */
 export function gcBetween(before: ServerMetrics, after: ServerMetrics): Record<string, GcPauses> {
   const out: Record<string, GcPauses> = {};
   for (const [kind, a] of Object.entries(after.gc)) {
-    const b = before.gc[kind] ?? { count: 0, totalMs: 0, over2ms: 0, over10ms: 0 };
+    const b = before.gc[kind] ?? noPauses();
     out[kind] = { count: a.count - b.count, totalMs: a.totalMs - b.totalMs, over2ms: a.over2ms - b.over2ms, over10ms: a.over10ms - b.over10ms };
   }
   return out;
@@ -64,7 +66,7 @@ export function parseMetrics(text: string): ServerMetrics {
   // The histogram's cumulative buckets at 2 and 10 ms, kept until its count says how many were over.
   const gcUpTo2 = new Map<string, number>();
   const gcUpTo10 = new Map<string, number>();
-  const gcOf = (labels: string): GcPauses => (m.gc[gcKind(labels)] ??= { count: 0, totalMs: 0, over2ms: 0, over10ms: 0 });
+  const gcOf = (labels: string): GcPauses => (m.gc[gcKind(labels)] ??= noPauses());
   for (const line of text.split('\n')) {
     if (line === '' || line.charCodeAt(0) === 35 /* # */) continue;
     const space = line.lastIndexOf(' ');

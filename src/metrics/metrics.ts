@@ -93,8 +93,9 @@ export class Metrics {
   constructor(sources: MetricSources, opts: { defaultMetrics?: boolean } = {}) {
     const r = this.registry;
     if (opts.defaultMetrics !== false) {
-      collectDefaultMetrics({ register: r, prefix: 'clicktocall_', gcDurationBuckets: GC_PAUSE_BUCKETS });
+      collectDefaultMetrics({ register: r, prefix: 'clicktocall_' });
       // prom-client's GC histogram counts one pause per observer batch (gc-pauses.ts): replaced.
+      // Its observer cannot be left out of the defaults; it feeds the unregistered one, unread.
       r.removeSingleMetric(GC_PAUSES_NAME);
       this.stopGcPauses = observeGcPauses(new Histogram({
         name: GC_PAUSES_NAME, help: 'Garbage collection duration by kind, one of major, minor, incremental or weakcb.',
