@@ -74,6 +74,48 @@ test('EventLog: a call\'s history keeps each event\'s global id beside it, in se
   assert.deepEqual(log.since(1_000_002).events.map((e) => [e.id, e.event.seq]), [[1_000_003, 2], [1_000_004, 3]]);
 });
 
+test('EventLog: the ring keeps fields, not the events, and gives back equal events (optional fields included)', () => {
+  const publisher = new EventPublisher();
+  const log = new EventLog({ now: () => 5_000, ringSize: 4 });
+  log.attach(publisher);
+  const first: CallEvent = {
+    callId: 'x', seq: 1, time: 1_795_000_000_123, kind: 'initiated', leg: undefined, code: 100, text: 'In progress', final: false,
+    translatedInitiator: 'sip:100@pbx', translatedDestination: 'sip:200@pbx',
+  };
+  const failed: CallEvent = { callId: 'x', seq: 2, time: 1_795_000_000_456, kind: 'failed', leg: 'destination', code: 486, text: 'Failed to connect to destination', final: true, reason: 'busy' };
+  publisher.publish(first);
+  publisher.publish(failed);
+  const back = log.since(0).events;
+  assert.deepEqual(back.map((e) => e.event), [first, failed]);
+  assert.notEqual(back[0]!.event, first, 'made again from the ring, not the object published');
+  // The SSE data line is the same text as the live event's.
+  assert.equal(JSON.stringify(back[0]!.event), JSON.stringify(first));
+  assert.equal(JSON.stringify(back[1]!.event), JSON.stringify(failed));
+  assert.equal('reason' in back[0]!.event, false, 'an absent optional field stays absent');
+});
+
+test('EventLog with historyForAll false: only described calls get history, with the events published before describe and their ids', () => {
+  const publisher = new EventPublisher();
+  const log = new EventLog({ now: () => 7_000, ringSize: 100, historyForAll: false });
+  log.attach(publisher);
+  publisher.publish(ev('other', 1));
+  publisher.publish(ev('rest', 1));
+  publisher.publish(ev('other', 2));
+  assert.equal(log.call('other'), undefined, 'not described: the store answers for it');
+  assert.equal(log.call('rest'), undefined);
+  log.describe({
+    id: 'rest', rawInitiator: '100', rawDestination: '200', initiator: 'sip:100@pbx', destination: 'sip:200@pbx', mode: 'refer',
+    options: {} as never, client: { address: '127.0.0.1', port: 1, trigger: 'rest' },
+  }, { statusCallback: 'http://127.0.0.1:9/cb' });
+  publisher.publish(ev('rest', 2));
+  const entry = log.call('rest')!;
+  assert.deepEqual(entry.record.events.map((e) => e.seq), [1, 2]);
+  assert.deepEqual(entry.ids, [7_000_002, 7_000_004]);
+  assert.equal(entry.record.createdAt, 1001, 'created when its first event was');
+  assert.equal(entry.extras.statusCallback, 'http://127.0.0.1:9/cb');
+  assert.equal(log.call('other'), undefined);
+});
+
 test('IdempotencyCache: replay, mismatch, scope, expiry and bound', () => {
   let now = 0;
   const cache = new IdempotencyCache(2, 1000, () => now);

@@ -88,7 +88,8 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
     const now = deps.now ?? Date.now;
     const timers = deps.timers ?? realTimers;
     const ownLog = deps.events === undefined;
-    const events = deps.events ?? new EventLog({ now });
+    // With a store, calls not created here are read from it: no history entry for each of them.
+    const events = deps.events ?? new EventLog({ now, historyForAll: deps.store === undefined });
     events.attach(deps.calls.publisher);
     const keys = new ApiKeyRing(deps.apiKeys, now);
     const idempotency = new IdempotencyCache(10_000, 24 * 3600_000, now);
