@@ -2,6 +2,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { request as httpRequest, type IncomingMessage, type ClientRequest } from 'node:http';
 import { auth, restFixture, type RestFixture } from '../support/rest-fixture.js';
+import { EventLog } from '../../src/api/rest/event-log.js';
+import type { CallRecord } from '../../src/store/record.js';
 
 interface Frame {
   id?: string;
@@ -186,6 +188,37 @@ test('GET /v1/calls/{id}/events replays the call, follows it, ends after its las
   await missing.until(() => missing.ended, 'the answer');
   assert.equal(missing.status, 404);
   await noListeners(f);
+  await f.close();
+});
+
+test('GET /v1/calls/{id}/events of a call the store answers for (no history entry): the ring\'s ids, and a reconnect repeats nothing', async () => {
+  const { applyEvent, recordFromEvent } = await import('../../src/store/record.js');
+  const records = new Map<string, CallRecord>();
+  let clockNow = () => 0;
+  const events = new EventLog({ now: () => clockNow(), historyForAll: false });
+  const f = restFixture({ hosts: ['127.0.0.1'], events, store: { get: (id) => records.get(id), list: () => ({ records: [] }) } });
+  clockNow = () => f.clock.now();
+  f.publisher.subscribe((e) => {
+    let r = records.get(e.callId);
+    if (!r) records.set(e.callId, (r = recordFromEvent(e)));
+    applyEvent(r, e);
+  });
+  const port = await listening(f);
+  // Placed through another interface: the engine has it, the REST layer never described it.
+  f.engine.start({ id: 'xml-1', rawInitiator: '1001', rawDestination: '1002', initiator: 'sip:1001@example.com', destination: 'sip:1002@example.com',
+    mode: 'refer', options: {} as never, client: { address: '127.0.0.1', port: 1, trigger: 'xml' } });
+  f.engine.emit('xml-1', 'ringing', 'initiator', 180, 'Ringing initiator');
+  assert.equal(events.call('xml-1'), undefined, 'no history entry with a store');
+  const first = new SseClient(port, '/v1/calls/xml-1/events');
+  await first.until(() => first.events.length === 2, 'the replay');
+  assert.ok(first.events.every((e) => /^[0-9]+$/.test(e.id)), `ids from the ring: ${JSON.stringify(first.events)}`);
+  first.close();
+  await noListeners(f);
+  const again = new SseClient(port, '/v1/calls/xml-1/events', { 'last-event-id': first.events[0]!.id });
+  f.engine.emit('xml-1', 'answered', 'initiator', 200, 'Connected to initiator');
+  f.engine.emit('xml-1', 'failed', 'destination', 486, 'Failed to connect to destination', { reason: 'busy' });
+  await again.until(() => again.ended, 'the end of the stream');
+  assert.deepEqual(again.events.map((e) => e.event.seq), [2, 3, 4], 'after the Last-Event-ID only');
   await f.close();
 });
 

@@ -192,6 +192,20 @@ export class EventLog {
     return { events, complete: afterId >= oldest - 1 || afterId >= this.lastId };
   }
 
+  /**
+   * The ids the ring still holds for one call's events, by seq (the first id of a duplicate). A
+   * scan of the whole ring: once per stream opened, not per event.
+   */
+  idsOf(callId: string): Map<number, number> {
+    const ids = new Map<number, number>();
+    const size = this.ringIds.length;
+    for (let i = 0; i < this.ringLength; i++) {
+      const at = (this.ringStart + i) % size;
+      if (this.ringCallId[at] === callId && !ids.has(this.ringSeq[at]!)) ids.set(this.ringSeq[at]!, this.ringIds[at]!);
+    }
+    return ids;
+  }
+
   /** Stores an event's fields in ring slot `at`. */
   private keep(at: number, id: number, e: CallEvent): void {
     this.ringIds[at] = id;

@@ -467,7 +467,17 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
         });
       }
       if (entry) for (const e of held) stream.send(e.id, e.event);
-      else for (const e of found.record.events) stream.send(undefined, e);
+      else {
+        // No history entry (not created over REST, or gone from it): the store's events, with the
+        // ids the ring still holds, so that a reconnect with Last-Event-ID gets no repeats.
+        const ids = events.idsOf(id);
+        let afterSeq = 0;
+        for (const [seq, gid] of ids) if (gid === after) afterSeq = seq;
+        for (const e of found.record.events) {
+          const gid = ids.get(e.seq);
+          if (gid !== undefined ? gid > after : e.seq > afterSeq) stream.send(gid, e);
+        }
+      }
       const replayed = entry ? entry.record.events : found.record.events;
       const ended = replayed.some(isLastEvent) || (!deps.calls.engine.get(id) && isEnded(found.record));
       if (ended) {
