@@ -5,8 +5,8 @@
  * is wired, and the per-call SSE replay), and fans events out to the open SSE streams.
  *
  * The ring holds each event's fields apart (typed arrays and arrays of strings the events already
- * share), not the event objects: under load the ring spans about a second, and holding ~7 event
- * objects per call for it had the garbage collector copy them twice (docs/benchmarks.md, tenth
+ * share), not the event objects: under load the ring spans about a second, and holding a call's
+ * five or so event objects for it had the garbage collector copy them twice (docs/benchmarks.md, tenth
  * round). With a record store wired (`historyForAll: false`) only the calls this layer describes
  * (created over REST) get a history entry; the store answers for the others.
  *
@@ -222,7 +222,7 @@ export class EventLog {
     this.ringDestination[at] = e.translatedDestination;
   }
 
-  /** The event in ring slot `at`, made again (the fields in the order the call layer writes them). */
+  /** The event in ring slot `at`, made again (its fields in the order CallSession writes them). */
   private eventAt(at: number): CallEvent {
     const e: CallEvent = {
       callId: this.ringCallId[at]!, seq: this.ringSeq[at]!, time: this.ringTime[at]!, kind: this.ringKind[at]!,
