@@ -6,9 +6,9 @@
  *
  * The ring holds each event's fields apart (typed arrays and arrays of strings the events already
  * share), not the event objects: under load the ring spans about a second, and holding a call's
- * five or so event objects for it had the garbage collector copy them twice (docs/benchmarks.md, tenth
- * round). With a record store wired (`historyForAll: false`) only the calls this layer describes
- * (created over REST) get a history entry; the store answers for the others.
+ * five or so event objects for it had the garbage collector copy them twice (docs/benchmarks.md,
+ * tenth round). With a record store wired (`historyForAll: false`) only the calls this layer
+ * describes (created over REST) get a history entry; the store answers for the others.
  *
  * Event ids are one global counter that starts at the process start time in milliseconds × 1000,
  * so ids keep increasing across a restart (unless a process published more than 1000 events per
