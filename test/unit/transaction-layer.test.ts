@@ -15,6 +15,7 @@ import {
 
 function serverTx(r: ReturnType<TransactionLayer['receiveRequest']>): ServerTransaction {
   assert.ok(r.kind === 'new' || r.kind === 'retransmission', `expected a transaction, got ${r.kind}`);
+  assert.ok(r.tx, 'a transaction object (not one waiting as a record)');
   return r.tx;
 }
 

@@ -58,6 +58,15 @@ export abstract class ClientTransaction extends Transaction {
     if (!this.user.onTerminated) this.user = RELEASED_USER;
   }
 
+  /**
+   * Non-INVITE Completed on UDP once the TU is let go (Timer K, T4): the layer's table keeps the
+   * key and absorbs the response's retransmissions (§17.1.2.2) — no object waits.
+   */
+  protected retireCompleted(): boolean {
+    if (this.reliable || this.user !== RELEASED_USER) return false;
+    return this.retire('K', this.ctx.waitTable('client'));
+  }
+
   protected retransmitRequest(): void {
     this.ctx.emit({ type: 'retransmission', method: this.method, tx: this });
     this.transmit(this.request, this.dest);

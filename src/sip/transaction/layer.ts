@@ -16,6 +16,7 @@ import { NonInviteServerTransaction } from './non-invite-server.js';
 import type { AckDisposition, ServerTransaction } from './server-transaction.js';
 import { resolveTimers, type TimerSettings, type TimerValues } from './settings.js';
 import type { TransactionContext } from './transaction.js';
+import { NO_RECORD, WaitTable } from './wait-table.js';
 import type {
   AnyTransaction,
   ClientTransactionUser,
@@ -35,8 +36,11 @@ export interface TransactionLayerOptions {
 export type ReceiveRequestResult =
   /** A new server transaction: hand it to the TU (set `tx.user`). An INVITE has already sent 100 Trying. */
   | { kind: 'new'; tx: ServerTransaction }
-  /** A retransmission, absorbed: the last response was re-sent if the state calls for it (§17.2.1, §17.2.2). */
-  | { kind: 'retransmission'; tx: ServerTransaction }
+  /**
+   * A retransmission, absorbed: the last response was re-sent if the state calls for it (§17.2.1,
+   * §17.2.2). No `tx` when the transaction waits as a record (wait-table.ts).
+   */
+  | { kind: 'retransmission'; tx?: ServerTransaction }
   /** The ACK for our non-2xx final response (Completed → Confirmed), or a retransmission of it. */
   | { kind: 'ack-absorbed' }
   /**
@@ -57,10 +61,15 @@ export class TransactionLayer {
   private readonly onEvent: ((event: TransactionEvent) => void) | undefined;
   /** One queue per fixed timer length (64*T1, T4, D): see fixed-timers.ts. */
   private readonly queues = new Map<number, FixedTimerQueue>();
+  /** Non-INVITE server transactions in Completed (Timer J) and client ones (Timer K), as records. */
+  private readonly serverWaits: WaitTable;
+  private readonly clientWaits: WaitTable;
 
   constructor(opts: TransactionLayerOptions) {
     this.timerValues = resolveTimers(opts.settings);
     this.onEvent = opts.onEvent;
+    this.serverWaits = new WaitTable(opts.timers, this.timerValues.transactionTimeout);
+    this.clientWaits = new WaitTable(opts.timers, this.timerValues.t4);
     this.ctx = {
       wire: opts.wire,
       timers: opts.timers,
@@ -72,20 +81,21 @@ export class TransactionLayer {
         if (queue === undefined) this.queues.set(ms, (queue = new FixedTimerQueue(opts.timers, ms)));
         return queue;
       },
+      waitTable: (side) => (side === 'server' ? this.serverWaits : this.clientWaits),
     };
   }
 
-  /** Live transactions, client and server. */
+  /** Live transactions, client and server (those waiting as records included). */
   get size(): number {
-    return this.clients.size + this.servers.size;
+    return this.clientCount + this.serverCount;
   }
 
   get clientCount(): number {
-    return this.clients.size;
+    return this.clients.size + this.clientWaits.size;
   }
 
   get serverCount(): number {
-    return this.servers.size;
+    return this.servers.size + this.serverWaits.size;
   }
 
   /**
@@ -116,7 +126,7 @@ export class TransactionLayer {
    * for a stray — §18.1.2: "Otherwise, the response MUST be passed to the core": after an INVITE
    * client transaction has ended, 2xx retransmissions are the dialog layer's.
    */
-  receiveResponse(response: SipResponse): ClientTransaction | undefined {
+  receiveResponse(response: SipResponse): ClientTransaction | 'absorbed' | undefined {
     let key: string | undefined;
     try {
       key = responseKey(response);
@@ -125,7 +135,12 @@ export class TransactionLayer {
     }
     if (key === undefined) return undefined;
     const tx = this.clients.get(key);
-    if (!tx) return undefined;
+    if (!tx) {
+      // §17.1.2.2: Completed "exists to buffer any additional response retransmissions".
+      if (this.clientWaits.find(key) === NO_RECORD) return undefined;
+      this.emit({ type: 'retransmission-received', method: response.cseq.method, status: response.status });
+      return 'absorbed';
+    }
     if (response.status >= 100 && response.status <= 699) {
       // guard() inlined: no closure per response on this path.
       try {
@@ -155,6 +170,11 @@ export class TransactionLayer {
     if (existing) {
       this.guard(existing, () => existing.receiveRetransmission());
       return { kind: 'retransmission', tx: existing };
+    }
+    const waiting = this.serverWaits.find(key);
+    if (waiting !== NO_RECORD) {
+      this.resendWaiting(waiting, request.method);
+      return { kind: 'retransmission' };
     }
 
     const tx =
@@ -226,9 +246,33 @@ export class TransactionLayer {
   close(): void {
     for (const tx of [...this.clients.values()]) tx.terminate();
     for (const tx of [...this.servers.values()]) tx.terminate();
+    this.serverWaits.clear();
+    this.clientWaits.clear();
   }
 
   // ── internals ─────────────────────────────────────────────────────────────────
+
+  /**
+   * §17.2.2: "While in the "Completed" state, the server transaction MUST pass the final response
+   * to the transport layer for retransmission whenever a retransmission of the request is
+   * received." A failed send ends the record (§17.2.4; no TU waits for it).
+   */
+  private resendWaiting(seq: number, method: string): void {
+    const table = this.serverWaits;
+    const status = table.codeOf(seq);
+    this.emit({ type: 'retransmission-received', method });
+    this.emit({ type: 'retransmission', method, status });
+    const failed = (err?: Error): void => {
+      if (!err) return;
+      table.remove(seq);
+      this.emit({ type: 'transport-error', error: err });
+    };
+    try {
+      this.ctx.wire.sendBytes(table.bodyOf(seq), table.destOf(seq)!, failed);
+    } catch (error) {
+      failed(error instanceof Error ? error : new Error(String(error)));
+    }
+  }
 
   private release(tx: AnyTransaction): void {
     if ('responseDest' in tx) {

@@ -6,7 +6,16 @@ import type { TimerName, TransactionContext } from './transaction.js';
 import type { ClientState, ClientTransactionUser, Destination } from './types.js';
 
 export class NonInviteClientTransaction extends ClientTransaction {
-  state: ClientState = 'Trying';
+  private current: ClientState = 'Trying';
+
+  /** Completed until the layer's record of it expires, once retired (retireCompleted). */
+  get state(): ClientState {
+    return this.current === 'Completed' && this.isTerminated ? 'Terminated' : this.current;
+  }
+
+  set state(state: ClientState) {
+    this.current = state;
+  }
   private intervalE: number;
 
   constructor(id: string, request: SipRequest, dest: Destination, user: ClientTransactionUser, ctx: TransactionContext) {
@@ -79,6 +88,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
       // Completed only absorbs retransmitted responses: neither the request nor the TU is needed.
       this.waiting();
       this.releaseUser();
+      if (this.retireCompleted()) return;
       this.startWaitTimer('K', this.reliable ? 0 : this.ctx.values.t4);
       return;
     }

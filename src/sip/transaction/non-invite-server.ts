@@ -5,7 +5,16 @@ import type { TransactionContext } from './transaction.js';
 import type { Destination, ServerState } from './types.js';
 
 export class NonInviteServerTransaction extends ServerTransaction {
-  state: ServerState = 'Trying';
+  private current: ServerState = 'Trying';
+
+  /** Completed until the layer's record of it expires, once retired (retireCompleted). */
+  get state(): ServerState {
+    return this.current === 'Completed' && this.isTerminated ? 'Terminated' : this.current;
+  }
+
+  set state(state: ServerState) {
+    this.current = state;
+  }
 
   constructor(id: string, request: SipRequest, responseDest: Destination, ctx: TransactionContext) {
     super(id, false, request, responseDest, ctx);
@@ -41,6 +50,7 @@ export class NonInviteServerTransaction extends ServerTransaction {
     // and zero seconds for reliable transports." (Figure 8: the same from "Trying".)
     this.state = 'Completed';
     this.sendResponse(response);
+    if (this.retireCompleted()) return;
     this.waiting(true);
     this.startWaitTimer('J', this.reliable ? 0 : this.ctx.values.transactionTimeout);
   }

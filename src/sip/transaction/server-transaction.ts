@@ -92,6 +92,20 @@ export abstract class ServerTransaction extends Transaction {
     this.shedSendCallback();
   }
 
+  /**
+   * Non-INVITE Completed on UDP with no TU (Timer J, 64*T1): the layer's table keeps the final
+   * response's bytes and re-sends them to a retransmitted request (§17.2.2) — no object waits.
+   */
+  protected retireCompleted(): boolean {
+    const last = this.lastResponse;
+    if (this.reliable || this.user !== undefined || last === undefined) return false;
+    if (!this.retire('J', this.ctx.waitTable('server'), last.serialize(), this.responseDest, last.status)) return false;
+    this.releaseRequest();
+    this.lastResponse = undefined;
+    this.shedSendCallback();
+    return true;
+  }
+
   /** Confirmed: the ACK came, no response is sent again. */
   protected forgetResponseBytes(): void {
     this.lastSlab = undefined;

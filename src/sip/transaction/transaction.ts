@@ -8,6 +8,7 @@ import type { TimerHost } from '../timer.js';
 import type { FixedTimerOwner, FixedTimerQueue } from '../fixed-timers.js';
 import type { TimerValues } from './settings.js';
 import type { AnyTransaction, Destination, TransactionEvent, TransactionWire } from './types.js';
+import { NO_RECORD, type WaitTable } from './wait-table.js';
 
 /** What a transaction needs from the layer that owns it. */
 export interface TransactionContext {
@@ -19,6 +20,8 @@ export interface TransactionContext {
   release(tx: AnyTransaction): void;
   /** The layer's queue for timers of length `ms` (see fixed-timers.ts). */
   fixedTimers(ms: number): FixedTimerQueue;
+  /** The layer's records of non-INVITE transactions waiting out Timer J (server) or K (client). */
+  waitTable(side: 'server' | 'client'): WaitTable;
 }
 
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M';
@@ -41,6 +44,12 @@ export abstract class Transaction implements FixedTimerOwner {
   private h1: unknown = undefined;
   private q1: FixedTimerQueue | undefined = undefined;
   private ended = false;
+  // Once the rest of a wait state is a record in the layer's table (retire): the table, the
+  // record and the timer it waits out. The object is no longer the layer's; these let whoever
+  // still holds it read the truth (state, isTerminated, armedTimers).
+  private waitTable: WaitTable | undefined = undefined;
+  private waitSeq = NO_RECORD;
+  private waitTimer: TimerName | undefined = undefined;
   /** The method of the request that created the transaction. */
   readonly method: string;
   private heldRequest: SipRequest | undefined;
@@ -81,15 +90,33 @@ export abstract class Transaction implements FixedTimerOwner {
   }
 
   get isTerminated(): boolean {
-    return this.ended;
+    return this.ended || (this.waitTable !== undefined && !this.waitTable.has(this.waitSeq));
   }
 
   /** Names of the timers currently armed (for tests and debugging). */
   get armedTimers(): TimerName[] {
+    if (this.waitTable !== undefined) return this.isTerminated ? [] : [this.waitTimer!];
     const names: TimerName[] = [];
     if (this.n0 !== undefined) names.push(this.n0);
     if (this.n1 !== undefined) names.push(this.n1);
     return names;
+  }
+
+  /**
+   * Hands the rest of a wait state (non-INVITE Completed: Timer J or K, nothing left for a TU) to
+   * the layer's `table`, as a record of the key and the bytes to re-send: the layer forgets this
+   * object, which nothing then needs (wait-table.ts). False when the table cannot keep the key:
+   * the transaction waits as an object, as before.
+   */
+  protected retire(timer: TimerName, table: WaitTable, body?: Uint8Array, dest?: Destination, code = 0): boolean {
+    if (this.ended || this.n0 !== undefined) return false;
+    const seq = table.add(this.id, body, dest, code);
+    if (seq === NO_RECORD) return false;
+    this.ctx.release(this.self());
+    this.waitTable = table;
+    this.waitSeq = seq;
+    this.waitTimer = timer;
+    return true;
   }
 
   // ── timers ─────────────────────────────────────────────────────────────────────
@@ -270,6 +297,7 @@ export abstract class Transaction implements FixedTimerOwner {
   terminate(): void {
     if (this.ended) return;
     this.ended = true;
+    if (this.waitTable !== undefined) this.waitTable.remove(this.waitSeq);
     this.setTerminatedState();
     this.stopAllTimers();
     this.ctx.release(this.self());

@@ -51,14 +51,17 @@ export type ServerState = 'Trying' | 'Proceeding' | 'Completed' | 'Confirmed' | 
 
 export type AnyTransaction = ClientTransaction | ServerTransaction;
 
-/** What the layer reports for counters, logs and metrics. Never needed for correctness. */
+/**
+ * What the layer reports for counters, logs and metrics. Never needed for correctness. No `tx`
+ * for a transaction that waits as a record (wait-table.ts).
+ */
 export type TransactionEvent =
   /** A message was sent again: the request (Timer A/E), the ACK (method 'ACK'), or a response (status set). */
-  | { type: 'retransmission'; method: string; status?: number; tx: AnyTransaction }
+  | { type: 'retransmission'; method: string; status?: number; tx?: AnyTransaction }
   /** A retransmitted request or response arrived and was absorbed by its transaction. */
-  | { type: 'retransmission-received'; method: string; status?: number; tx: AnyTransaction }
+  | { type: 'retransmission-received'; method: string; status?: number; tx?: AnyTransaction }
   | { type: 'timeout'; timer: 'B' | 'F' | 'H'; tx: AnyTransaction }
-  | { type: 'transport-error'; error: Error; tx: AnyTransaction }
+  | { type: 'transport-error'; error: Error; tx?: AnyTransaction }
   /** A TU callback threw; the transaction carried on (or ended) regardless. */
   | { type: 'tu-error'; error: unknown; tx: AnyTransaction }
   /** A response the TU passed that the state machine must discard (§17.2.2) or cannot send. */

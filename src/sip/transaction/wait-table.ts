@@ -1,0 +1,346 @@
+/**
+ * Transactions that only wait out a fixed timer, kept as bytes instead of objects: a non-INVITE
+ * server transaction in Completed (Timer J, 64*T1 on UDP: it re-sends its final response to each
+ * retransmitted request, §17.2.2) and a non-INVITE client transaction in Completed (Timer K, T4 on
+ * UDP: it absorbs retransmitted responses, §17.1.2.2). Nothing else happens to them until the timer
+ * ends them, yet under load they are most of what the heap holds: at 1,800 REFER sessions/s two
+ * NOTIFY transactions per session wait 32 s — 115,000 of them, each a transaction object, its key
+ * string and its timer slot, every one promoted to the old generation and traced by each of its
+ * collections (issue 6).
+ *
+ * Here a waiting transaction is a record in a byte ring (its key, then the response to re-send)
+ * and a slot in typed arrays (deadline, hash, chain link, where its bytes lie), found through an
+ * open hash table of chains: no JavaScript object per record. Every record of a table waits the
+ * same time, so they expire in the order they were added — the FIFO of fixed-timers.ts, with one
+ * host timer for the oldest. Keys with a character beyond Latin-1 are not kept (the caller keeps
+ * the transaction object instead); every key the layer makes from a parsed Via is ASCII.
+ */
+import type { TimerHandle, TimerHost } from '../timer.js';
+import type { Destination } from './types.js';
+
+/** No slot / no record. */
+export const NO_RECORD = -1;
+
+const INITIAL_SLOTS = 1024;
+const INITIAL_BYTES = 64 * 1024;
+/** The longest key kept (a key's length is a Uint16). */
+const MAX_KEY = 0xffff;
+
+export class WaitTable {
+  // Per slot (slot = seq & slotMask): the record's deadline, its key's hash, the next slot of its
+  // hash chain, where its bytes start in the ring, its key's and body's lengths, whether it still
+  // waits (0 once removed early), a code its owner keeps with it (a response's status), and where
+  // its body goes (shared UDP destinations, see udp-destinations.ts).
+  private dues: Float64Array;
+  private hashes: Int32Array;
+  private links: Int32Array;
+  private starts: Int32Array;
+  private keyLengths: Uint16Array;
+  private bodyLengths: Int32Array;
+  private alive: Uint8Array;
+  private codes: Uint16Array;
+  private dests: (Destination | undefined)[];
+  private slotMask: number;
+  /** Chain heads by hash: the newest slot of each chain, NO_RECORD when empty. */
+  private buckets: Int32Array;
+  private bucketMask: number;
+  private bytes: Buffer;
+  /** Sequence numbers: the oldest record still in the ring (alive or not), and the next one. */
+  private head = 0;
+  private tail = 0;
+  /** Where the next record's bytes go in the ring. */
+  private writeAt = 0;
+  private live = 0;
+  private timer: TimerHandle | undefined = undefined;
+
+  constructor(
+    private readonly timers: TimerHost,
+    /** How long every record waits (ms). */
+    readonly ms: number,
+  ) {
+    this.dues = new Float64Array(INITIAL_SLOTS);
+    this.hashes = new Int32Array(INITIAL_SLOTS);
+    this.links = new Int32Array(INITIAL_SLOTS);
+    this.starts = new Int32Array(INITIAL_SLOTS);
+    this.keyLengths = new Uint16Array(INITIAL_SLOTS);
+    this.bodyLengths = new Int32Array(INITIAL_SLOTS);
+    this.alive = new Uint8Array(INITIAL_SLOTS);
+    this.codes = new Uint16Array(INITIAL_SLOTS);
+    this.dests = new Array<Destination | undefined>(INITIAL_SLOTS).fill(undefined);
+    this.slotMask = INITIAL_SLOTS - 1;
+    this.buckets = new Int32Array(2 * INITIAL_SLOTS).fill(NO_RECORD);
+    this.bucketMask = 2 * INITIAL_SLOTS - 1;
+    this.bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  }
+
+  /** Records waiting. */
+  get size(): number {
+    return this.live;
+  }
+
+  /**
+   * Adds a record that waits `ms`; `body` (copied) is what `bodyOf` gives back, sent to `dest`;
+   * `code` (0–65535) is what `codeOf` gives back. Returns its sequence number, or NO_RECORD when the
+   * key cannot be kept (see the file comment).
+   */
+  add(key: string, body: Uint8Array | undefined, dest: Destination | undefined, code = 0): number {
+    const keyLength = key.length;
+    if (keyLength > MAX_KEY) return NO_RECORD;
+    const hash = hashOf(key);
+    if (hash === NO_RECORD) return NO_RECORD;
+    const bodyLength = body === undefined ? 0 : body.length;
+    if (this.tail - this.head === this.slotMask + 1) this.resizeSlots(2 * (this.slotMask + 1));
+    const start = this.place(keyLength + bodyLength);
+    this.bytes.write(key, start, keyLength, 'latin1');
+    if (body !== undefined) this.bytes.set(body, start + keyLength);
+    const seq = this.tail++;
+    const slot = seq & this.slotMask;
+    const due = this.timers.now() + this.ms;
+    this.dues[slot] = due;
+    this.hashes[slot] = hash;
+    this.starts[slot] = start;
+    this.keyLengths[slot] = keyLength;
+    this.bodyLengths[slot] = bodyLength;
+    this.alive[slot] = 1;
+    this.codes[slot] = code;
+    this.dests[slot] = dest;
+    const bucket = hash & this.bucketMask;
+    this.links[slot] = this.buckets[bucket]!;
+    this.buckets[bucket] = slot;
+    this.writeAt = start + keyLength + bodyLength;
+    this.live++;
+    if (this.timer === undefined) this.arm(due);
+    return seq;
+  }
+
+  /** The sequence number of the waiting record with this key, or NO_RECORD. */
+  find(key: string): number {
+    if (this.live === 0) return NO_RECORD;
+    const hash = hashOf(key);
+    if (hash === NO_RECORD) return NO_RECORD;
+    const keyLength = key.length;
+    const bytes = this.bytes;
+    let slot = this.buckets[hash & this.bucketMask]!;
+    while (slot !== NO_RECORD) {
+      if (this.hashes[slot] === hash && this.keyLengths[slot] === keyLength) {
+        const start = this.starts[slot]!;
+        let i = 0;
+        while (i < keyLength && bytes[start + i] === key.charCodeAt(i)) i++;
+        if (i === keyLength) return this.seqOf(slot);
+      }
+      slot = this.links[slot]!;
+    }
+    return NO_RECORD;
+  }
+
+  /** Whether the record still waits (neither expired nor removed). */
+  has(seq: number): boolean {
+    return seq >= this.head && seq < this.tail && this.alive[seq & this.slotMask] === 1;
+  }
+
+  /** A copy of the record's body (a send may outlive the record's place in the ring). */
+  bodyOf(seq: number): Buffer {
+    const slot = seq & this.slotMask;
+    const start = this.starts[slot]! + this.keyLengths[slot]!;
+    return Buffer.from(this.bytes.subarray(start, start + this.bodyLengths[slot]!));
+  }
+
+  codeOf(seq: number): number {
+    return this.codes[seq & this.slotMask]!;
+  }
+
+  destOf(seq: number): Destination | undefined {
+    return this.dests[seq & this.slotMask];
+  }
+
+  /** Ends a record before its time (a failed send, the layer closing). */
+  remove(seq: number): void {
+    if (!this.has(seq)) return;
+    this.unlink(seq & this.slotMask);
+    if (this.live === 0) this.reset();
+  }
+
+  /** Ends every record and stops the timer. */
+  clear(): void {
+    for (let seq = this.head; seq < this.tail; seq++) {
+      const slot = seq & this.slotMask;
+      if (this.alive[slot] === 1) this.unlink(slot);
+    }
+    this.reset();
+  }
+
+  // ── internals ─────────────────────────────────────────────────────────────────
+
+  private seqOf(slot: number): number {
+    return this.head + ((slot - this.head) & this.slotMask);
+  }
+
+  /** Takes a slot out of its chain; its bytes stay until the head passes them. */
+  private unlink(slot: number): void {
+    this.alive[slot] = 0;
+    this.dests[slot] = undefined;
+    this.live--;
+    const bucket = this.hashes[slot]! & this.bucketMask;
+    let at = this.buckets[bucket]!;
+    if (at === slot) {
+      this.buckets[bucket] = this.links[slot]!;
+      return;
+    }
+    while (at !== NO_RECORD) {
+      const next = this.links[at]!;
+      if (next === slot) {
+        this.links[at] = this.links[slot]!;
+        return;
+      }
+      at = next;
+    }
+  }
+
+  /**
+   * Where `length` bytes go: at writeAt, or at the ring's start when they do not fit before its
+   * end. The ring holds [first record's start, writeAt), possibly wrapped; it grows when full.
+   */
+  private place(length: number): number {
+    for (;;) {
+      const capacity = this.bytes.length;
+      if (this.head === this.tail) {
+        if (length <= capacity) return (this.writeAt = 0);
+      } else {
+        const first = this.starts[this.head & this.slotMask]!;
+        const w = this.writeAt;
+        if (w >= first) {
+          // Used: [first, w). Free: [w, capacity) and [0, first); the writer never catches up
+          // with `first` exactly, so that a full ring is never mistaken for an empty one.
+          if (w + length <= capacity) return w;
+          if (length < first) return 0;
+        } else if (w + length < first) {
+          return w; // wrapped, used: [first, capacity) and [0, w)
+        }
+      }
+      this.resizeBytes(Math.max(2 * capacity, nextPowerOfTwo(2 * length)));
+    }
+  }
+
+  /** Moves the records still in the ring, in order, to the start of a ring of `capacity` bytes. */
+  private resizeBytes(capacity: number): void {
+    const bytes = Buffer.allocUnsafeSlow(capacity);
+    let at = 0;
+    for (let seq = this.head; seq < this.tail; seq++) {
+      const slot = seq & this.slotMask;
+      const start = this.starts[slot]!;
+      const length = this.keyLengths[slot]! + this.bodyLengths[slot]!;
+      if (this.alive[slot] === 1) this.bytes.copy(bytes, at, start, start + length);
+      this.starts[slot] = at;
+      if (this.alive[slot] === 1) at += length;
+    }
+    this.bytes = bytes;
+    this.writeAt = at;
+  }
+
+  /** Moves the slots of [head, tail) to arrays of `count` slots, and rebuilds the chains. */
+  private resizeSlots(count: number): void {
+    const old = {
+      dues: this.dues, hashes: this.hashes, starts: this.starts, keyLengths: this.keyLengths,
+      bodyLengths: this.bodyLengths, alive: this.alive, codes: this.codes, dests: this.dests, mask: this.slotMask,
+    };
+    this.dues = new Float64Array(count);
+    this.hashes = new Int32Array(count);
+    this.links = new Int32Array(count);
+    this.starts = new Int32Array(count);
+    this.keyLengths = new Uint16Array(count);
+    this.bodyLengths = new Int32Array(count);
+    this.alive = new Uint8Array(count);
+    this.codes = new Uint16Array(count);
+    this.dests = new Array<Destination | undefined>(count).fill(undefined);
+    this.slotMask = count - 1;
+    this.buckets = new Int32Array(2 * count).fill(NO_RECORD);
+    this.bucketMask = 2 * count - 1;
+    for (let seq = this.head; seq < this.tail; seq++) {
+      const from = seq & old.mask;
+      const to = seq & this.slotMask;
+      this.dues[to] = old.dues[from]!;
+      this.hashes[to] = old.hashes[from]!;
+      this.starts[to] = old.starts[from]!;
+      this.keyLengths[to] = old.keyLengths[from]!;
+      this.bodyLengths[to] = old.bodyLengths[from]!;
+      this.alive[to] = old.alive[from]!;
+      this.codes[to] = old.codes[from]!;
+      this.dests[to] = old.dests[from];
+      if (old.alive[from] === 1) {
+        // In sequence order: each newer record becomes its chain's head, as add() does.
+        const bucket = old.hashes[from]! & this.bucketMask;
+        this.links[to] = this.buckets[bucket]!;
+        this.buckets[bucket] = to;
+      }
+    }
+  }
+
+  private arm(due: number): void {
+    // A wall clock set back must not stretch a wait: never wait longer than the table's length.
+    const wait = Math.min(Math.max(due - this.timers.now(), 0), this.ms);
+    this.timer = this.timers.setTimeout(() => this.expire(), wait);
+  }
+
+  private expire(): void {
+    this.timer = undefined;
+    const now = this.timers.now();
+    while (this.head < this.tail) {
+      const slot = this.head & this.slotMask;
+      if (this.alive[slot] === 1) {
+        const due = this.dues[slot]!;
+        // A deadline further away than the table's length means the clock went back: it is due.
+        if (due > now && due - now <= this.ms) break;
+        this.unlink(slot);
+      }
+      this.head++;
+    }
+    if (this.live === 0) {
+      this.reset();
+      return;
+    }
+    this.shrinkIfSparse();
+    this.arm(this.dues[this.head & this.slotMask]!);
+  }
+
+  /** After a burst the ring and the slots go back down, once a quarter of them would do. */
+  private shrinkIfSparse(): void {
+    const slots = this.slotMask + 1;
+    if (slots > INITIAL_SLOTS && (this.tail - this.head) * 8 < slots) this.resizeSlots(slots / 2);
+    const capacity = this.bytes.length;
+    if (capacity > INITIAL_BYTES) {
+      const first = this.starts[this.head & this.slotMask]!;
+      const used = this.writeAt >= first ? this.writeAt - first : capacity - first + this.writeAt;
+      if (used * 8 < capacity) this.resizeBytes(capacity / 2);
+    }
+  }
+
+  /** Empty: back to the initial sizes, no timer. */
+  private reset(): void {
+    if (this.timer !== undefined) {
+      this.timers.clearTimeout(this.timer);
+      this.timer = undefined;
+    }
+    this.head = this.tail;
+    this.writeAt = 0;
+    if (this.slotMask + 1 > INITIAL_SLOTS) this.resizeSlots(INITIAL_SLOTS);
+    if (this.bytes.length > INITIAL_BYTES) this.bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+  }
+}
+
+/** FNV-1a over the key's characters; NO_RECORD for a key with a character beyond Latin-1. */
+function hashOf(key: string): number {
+  let h = 0x811c9dc5 | 0;
+  for (let i = 0; i < key.length; i++) {
+    const c = key.charCodeAt(i);
+    if (c > 0xff) return NO_RECORD;
+    h = Math.imul(h ^ c, 0x01000193);
+  }
+  // Non-negative and never NO_RECORD: the sign bit is cleared.
+  return h & 0x7fffffff;
+}
+
+function nextPowerOfTwo(n: number): number {
+  let p = 1;
+  while (p < n) p *= 2;
+  return p;
+}
