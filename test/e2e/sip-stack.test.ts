@@ -338,3 +338,61 @@ test('§18.1.1: a request over 1300 bytes goes over TCP (Via says TCP); a small 
   ]);
   await idle(a, b);
 });
+
+test('Timer M as a record: once the session ended, a copy of its 2xx is ACKed again and a forked 2xx is ACKed and ended with BYE (§13.2.2.4, RFC 6026 §7.2)', async (t) => {
+  const a = await peer(); peers.push(a);
+  const sock = createSocket('udp4');
+  t.after(() => sock.close()); // a failed assertion must not leave the socket holding the process
+  await new Promise<void>((r) => sock.bind(0, '127.0.0.1', () => r()));
+  const uasPort = sock.address().port;
+  const got: SipRequest[] = [];
+  let invite: SipRequest | undefined;
+  const reply = (req: SipRequest, status: number, tag: string) => {
+    const res = createResponse(req, status, undefined, tag);
+    if (req.method === 'INVITE') res.set('Contact', `<sip:bob-${tag}@127.0.0.1:${uasPort}>`);
+    sock.send(res.serialize(), req.source!.port, '127.0.0.1');
+    return res;
+  };
+  sock.on('message', (d, rinfo) => {
+    const req = parseMessage(d) as SipRequest;
+    req.source = { transport: 'udp', address: rinfo.address, port: rinfo.port, localAddress: '127.0.0.1', localPort: uasPort };
+    got.push(req);
+    if (req.method === 'INVITE') invite = req;
+    if (req.method === 'BYE') reply(req, 200, req.to.tag!);
+  });
+  const req = a.ep.stack.createRequest('INVITE', `sip:bob@127.0.0.1:${uasPort}`, '<sip:alice@127.0.0.1>', `<sip:bob@127.0.0.1:${uasPort}>`);
+  let ended = false;
+  a.ep.stack.invite(req, {
+    onAnswer: (_res, session, seq) => {
+      session.ack(seq);
+      session.bye(() => { ended = true; });
+    },
+    onFailure: () => assert.fail('the INVITE must not fail'),
+  });
+  await waitFor(() => invite !== undefined, 3000, 'the INVITE');
+  const ok = reply(invite!, 200, 'first');
+  await waitFor(() => ended, 3000, 'the session to end (ACK, BYE, 200)');
+  await new Promise((r) => setTimeout(r, 80)); // the BYE's Timer K (T4 = 50 ms)
+  assert.equal(a.ep.stack.counts().transactions, 1, 'the INVITE transaction waits out Timer M (as a record)');
+  const acks = () => got.filter((m) => m.method === 'ACK');
+  assert.equal(acks().length, 1);
+
+  sock.send(ok.serialize(), invite!.source!.port, '127.0.0.1'); // a copy of the first 2xx
+  await waitFor(() => acks().length === 2, 3000, 'the ACK again');
+  assert.equal(acks()[1]!.to.tag, 'first');
+  assert.equal(acks()[1]!.cseq.seq, invite!.cseq.seq);
+  assert.equal(acks()[1]!.vias.length, 1, 'one Via, not one more per re-send');
+  assert.equal(got.filter((m) => m.method === 'BYE').length, 1, 'no BYE for a copy of the ended dialog');
+
+  reply(invite!, 200, 'fork'); // another branch answers
+  await waitFor(() => got.some((m) => m.method === 'BYE' && m.to.tag === 'fork'), 3000, 'the BYE for the fork');
+  const forkAck = acks().find((m) => m.to.tag === 'fork');
+  assert.ok(forkAck, 'the fork is acknowledged first');
+  assert.equal(forkAck.uri, `sip:bob-fork@127.0.0.1:${uasPort}`, "to the fork's Contact");
+  assert.equal(forkAck.from.tag, invite!.from.tag);
+  assert.equal(forkAck.callId, invite!.callId);
+  const forkBye = got.find((m) => m.method === 'BYE' && m.to.tag === 'fork')!;
+  assert.ok(got.indexOf(forkAck) < got.indexOf(forkBye));
+  assert.equal(forkBye.uri, `sip:bob-fork@127.0.0.1:${uasPort}`);
+  await idle(a); // 64*T1 = 640 ms: the record is gone, and the fork's BYE transaction
+});

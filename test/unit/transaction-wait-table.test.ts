@@ -8,7 +8,10 @@ import type { Destination } from '../../src/sip/transaction/types.js';
 import type { ServerTransaction } from '../../src/sip/transaction/server-transaction.js';
 import { SipResponse } from '../../src/sip/message/message.js';
 import { FakeClock } from '../support/fake-clock.js';
-import { harness, request, again, response, UDP } from '../support/transaction-fixtures.js';
+import { harness, request, again, response, UDP, FakeWire } from '../support/transaction-fixtures.js';
+import { TransactionLayer } from '../../src/sip/transaction/layer.js';
+import { InviteClientTransaction } from '../../src/sip/transaction/invite-client.js';
+import type { SipResponse as Response } from '../../src/sip/message/message.js';
 
 const PEER: Destination = Object.freeze({ transport: 'udp', address: '127.0.0.1', port: 5090 });
 
@@ -247,5 +250,69 @@ describe('the transaction layer keeps non-INVITE Completed waits as records', ()
     h.at(32_000);
     assert.equal(ended, 1);
     assert.equal(h.layer.size, 0);
+  });
+});
+
+describe('an INVITE client transaction in Accepted, retired by its TU (Timer M as a record)', () => {
+  function setup() {
+    const clock = new FakeClock();
+    const timers = new CountingTimers(clock);
+    const wire = new FakeWire(() => clock.now());
+    const late: { status: number; kept: string }[] = [];
+    const layer = new TransactionLayer({
+      wire, timers, onAccepted2xx: (res: Response, kept: Buffer) => late.push({ status: res.status, kept: kept.toString() }),
+    });
+    let terminated = 0;
+    const user = { onResponse() {}, onTimeout() {}, onTransportError() {}, onTerminated() { terminated++; } };
+    const tx = layer.sendRequest(request(), UDP, user) as InviteClientTransaction;
+    const invite = wire.requests('INVITE')[0]!;
+    return { clock, timers, wire, late, layer, tx, invite, terminated: () => terminated };
+  }
+
+  it('keeps the ACK bytes until Timer M from the 2xx; 2xx copies go to the hook with them, other responses are absorbed', () => {
+    const s = setup();
+    assert.equal(s.tx.retireAccepted(Buffer.from('ACK bytes')), false, 'not Accepted yet');
+    s.layer.receiveResponse(response(s.invite, 200, 'uas'));
+    assert.equal(s.tx.state, 'Accepted');
+    s.clock.advance(10_000);
+    assert.equal(s.tx.retireAccepted(Buffer.from('ACK bytes')), true);
+    assert.equal(s.tx.state, 'Accepted');
+    assert.deepEqual(s.tx.armedTimers, ['M']);
+    assert.equal(s.layer.clientCount, 1);
+    assert.equal(s.timers.armed, 1, "only the table's timer");
+    assert.equal(s.layer.receiveResponse(response(s.invite, 200, 'uas')), 'absorbed');
+    assert.equal(s.layer.receiveResponse(response(s.invite, 200, 'fork')), 'absorbed');
+    assert.equal(s.layer.receiveResponse(response(s.invite, 180, 'uas')), 'absorbed');
+    assert.deepEqual(s.late, [{ status: 200, kept: 'ACK bytes' }, { status: 200, kept: 'ACK bytes' }]);
+    s.clock.advance(22_000 - 1);
+    assert.equal(s.tx.state, 'Accepted');
+    s.clock.advance(1);
+    assert.equal(s.tx.state, 'Terminated', 'Timer M runs from the 2xx (RFC 6026 §8.4), not from the retirement');
+    assert.equal(s.layer.size, 0);
+    assert.equal(s.timers.armed, 0);
+    assert.equal(s.terminated(), 0, 'the TU let go of it: it hears nothing more');
+    assert.equal(s.layer.receiveResponse(response(s.invite, 200, 'uas')), undefined, 'after Timer M a 2xx is a stray for the core');
+  });
+
+  it('with no ACK kept the record absorbs; a hook that throws is reported, not thrown', () => {
+    const s = setup();
+    s.layer.receiveResponse(response(s.invite, 200, 'uas'));
+    assert.equal(s.tx.retireAccepted(undefined), true);
+    assert.equal(s.layer.receiveResponse(response(s.invite, 200, 'uas')), 'absorbed');
+    assert.deepEqual(s.late, [{ status: 200, kept: '' }]);
+    const events: string[] = [];
+    const throwing = new TransactionLayer({
+      wire: s.wire, timers: s.timers, onEvent: (e) => events.push(e.type),
+      onAccepted2xx: () => { throw new Error('boom'); },
+    });
+    const tx = throwing.sendRequest(request(), UDP, { onResponse() {}, onTimeout() {}, onTransportError() {} }) as InviteClientTransaction;
+    const invite = s.wire.requests('INVITE').at(-1)!;
+    throwing.receiveResponse(response(invite, 200, 'uas'));
+    assert.equal(tx.retireAccepted(Buffer.from('x')), true);
+    assert.equal(throwing.receiveResponse(response(invite, 200, 'uas')), 'absorbed');
+    assert.deepEqual(events, ['tu-error']);
+    throwing.close();
+    s.layer.close();
+    assert.equal(s.timers.armed, 0);
   });
 });

@@ -5,7 +5,7 @@
  * provisional response arrived), and failures mapped to one status (timeout 408, transport 503).
  */
 import { createCancel, type SipRequest, type SipResponse } from '../message/index.js';
-import type { ClientTransaction, ClientTransactionUser } from '../transaction/index.js';
+import { InviteClientTransaction, type ClientTransaction, type ClientTransactionUser } from '../transaction/index.js';
 import type { TimerHandle } from '../timer.js';
 import { detachBuffer } from '../message/detach.js';
 import { type Dialog, dialogFromResponse, type UacOrigin } from './dialog.js';
@@ -216,11 +216,27 @@ export class InviteClient implements ClientTransactionUser {
   private watchEnd(session: InviteSession, forkTag: string | undefined): void {
     session.onEnd = () => {
       if (forkTag === undefined) {
-        if (this.first === session) this.first = session.toEnded();
+        if (this.first === session) {
+          this.first = session.toEnded();
+          this.retireTransaction(this.first);
+        }
       } else if (this.forks?.get(forkTag) === session) {
         this.forks.set(forkTag, session.toEnded());
       }
     };
+  }
+
+  /**
+   * The first session has ended and no application handler waits for a fork: until Timer M, all
+   * this client would do is ACK a 2xx again or ACK and end a fork's — which the stack does from
+   * the ACK's bytes (answerLate2xx). So the transaction waits as a record with those bytes, and
+   * this client is let go with it (an object, its session's tag and ACK for 32 s per call
+   * otherwise; issue 6). With a fork already seen the forks' sessions must be kept: no record.
+   */
+  private retireTransaction(ended: EndedSession): void {
+    const tx = this.tx;
+    if (!(tx instanceof InviteClientTransaction) || this.forks !== undefined || this.handler !== SETTLED) return;
+    if (tx.retireAccepted(ended.ackBytes)) this.tx = undefined;
   }
 
   onTransportError(): void {

@@ -10,7 +10,7 @@ import {
 import type { TimerHandle } from '../timer.js';
 import type { ClientTransactionUser, ServerTransaction } from '../transaction/index.js';
 import { detachBuffer, detachForWait } from '../message/detach.js';
-import type { Dialog, UacOrigin } from './dialog.js';
+import { dialogFromResponse, type Dialog, type UacOrigin } from './dialog.js';
 import type { DialogHost, DialogUsage } from './host.js';
 import { ReferClient, type ReferClientHandler, type ReferOptions } from './refer-client.js';
 import { ReferNotifier } from './refer-notifier.js';
@@ -531,6 +531,11 @@ export class EndedSession {
     if (seq === this.ackSeq) this.ack = undefined;
   }
 
+  /** The kept ACK's bytes (what InviteClient leaves in its transaction's record: retireAccepted). */
+  get ackBytes(): Buffer | undefined {
+    return this.ack;
+  }
+
   /** For a fork's dialog (InviteClient.forkOrigin): the ACK carries our Call-ID, From and CSeq. */
   forkOrigin(seq: number): UacOrigin | undefined {
     const kept = this.ack;
@@ -543,6 +548,33 @@ export class EndedSession {
       return undefined; // our own ACK: it parses
     }
   }
+}
+
+/**
+ * A 2xx for an initial INVITE whose client transaction waits out Timer M as a record, its
+ * InviteClient let go (it retired the transaction when its session ended, leaving the ACK's
+ * bytes, `kept`; none if that session was never acknowledged): what the InviteClient would do,
+ * from those bytes. A copy of the ended session's 2xx gets its ACK again (§13.2.2.4); a fork's
+ * 2xx is acknowledged, then its dialog ended with BYE ("If, after acknowledging any 2xx response
+ * to an INVITE, the UAC does not want to continue with that dialog, then the UAC MUST terminate
+ * the dialog by sending a BYE request", §13.2.2.4). The caller first gives a 2xx of a dialog that
+ * still lives (a fork being ended) to that dialog, which ACKs it again. `contactFor` is our
+ * Contact for a dialog of that ACK's Request-URI.
+ */
+export function answerLate2xx(host: DialogHost, res: SipResponse, kept: Buffer, contactFor: (ack: SipRequest) => string): void {
+  if (kept.length === 0) return;
+  const ack = readKeptAck(kept);
+  const seq = ack.cseq.seq;
+  if (res.cseq.seq !== seq) return;
+  if ((res.to.tag ?? '') === (ack.to.tag ?? '')) {
+    resendAck(host, kept);
+    return;
+  }
+  const from = ack.from;
+  const origin: UacOrigin = { callId: ack.callId, localTag: from.tag ?? '', localUri: from.toStringWithoutTag(), localSeq: seq, requestUri: ack.uri };
+  const session = new InviteSession(host, dialogFromResponse(origin, res, contactFor(ack)));
+  session.ack(seq);
+  session.bye();
 }
 
 /**

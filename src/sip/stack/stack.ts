@@ -22,6 +22,7 @@ import { Dialog, dialogKey, dialogFromRequest, dialogFromResponse } from '../dia
 import { detachRepeated } from '../message/detach.js';
 import type { DialogHost, DialogUsage } from '../dialog/host.js';
 import { InviteClient, type InviteClientHandler } from '../dialog/invite-client.js';
+import { answerLate2xx } from '../dialog/invite-session.js';
 import { InviteServer } from '../dialog/invite-server.js';
 import { ReferClient, type ReferClientHandler, type ReferOptions } from '../dialog/refer-client.js';
 import { ReferNotifier } from '../dialog/refer-notifier.js';
@@ -131,6 +132,7 @@ export class SipStack implements DialogHost {
       wire: { send: (m, dest, cb) => this.wireSend(m, dest, cb), sendBytes: (data, dest, cb) => this.wireSendBytes(data, dest, cb) },
       timers: opts.timers,
       settings: opts.timerSettings,
+      onAccepted2xx: (res, kept) => this.accepted2xx(res, kept),
       onEvent: (e: { type: string }) => {
         if (e.type === 'retransmission') this.emit({ type: 'retransmission', detail: e });
         else if (e.type === 'tu-error') this.reportError((e as { error?: unknown }).error, 'transaction-user');
@@ -465,6 +467,19 @@ export class SipStack implements DialogHost {
     }
     this.counters.dropped++;
     this.emit({ type: 'unmatched-response', status: res.status, method: res.cseq.method });
+  }
+
+  /**
+   * A 2xx for an INVITE client transaction that waits out Timer M as a record (RFC 6026 §7.2):
+   * a dialog still alive for it ACKs it again; else answerLate2xx, from the ACK's bytes.
+   */
+  private accepted2xx(res: SipResponse, kept: Buffer): void {
+    const entry = this.dialogs.get(dialogKey(res.callId, res.from.tag ?? '', res.to.tag ?? ''));
+    if (entry?.usage.handleStray2xx) {
+      entry.usage.handleStray2xx(res);
+      return;
+    }
+    answerLate2xx(this, res, kept, (ack) => this.contactFor(ack));
   }
 
   private findDialog(req: SipRequest): { dialog: Dialog; usage: DialogUsage } | undefined {

@@ -9,10 +9,21 @@ import type { TimerName, TransactionContext } from './transaction.js';
 import type { ClientState, ClientTransactionUser, Destination } from './types.js';
 
 export class InviteClientTransaction extends ClientTransaction {
-  state: ClientState = 'Calling';
+  private current: ClientState = 'Calling';
   /** The ACK for our non-2xx final response, re-sent for each retransmission of that response. */
   ack: SipRequest | undefined;
   private intervalA: number;
+  /** When the first 2xx came (Timer M runs from then). */
+  private acceptedAt = 0;
+
+  /** Accepted until the layer's record of it expires, once retired (retireAccepted). */
+  get state(): ClientState {
+    return this.current === 'Accepted' && this.isTerminated ? 'Terminated' : this.current;
+  }
+
+  set state(state: ClientState) {
+    this.current = state;
+  }
 
   constructor(id: string, request: SipRequest, dest: Destination, user: ClientTransactionUser, ctx: TransactionContext) {
     super(id, true, request, dest, user, ctx);
@@ -57,6 +68,27 @@ export class InviteClientTransaction extends ClientTransaction {
     this.terminate();
   }
 
+  /**
+   * Accepted, and the TU's session of the first 2xx has ended: all the TU would still do for a
+   * 2xx until Timer M is ACK it again (the same dialog) or ACK and end it (a fork, §13.2.2.4),
+   * which the stack does from the ACK's bytes (`ack`, none if it never ACKed). The layer keeps the
+   * key and those bytes as a record until Timer M (RFC 6026 §7.2, §8.4; wait-table.ts) and hands
+   * it each 2xx that matches; this object and its TU are let go. False if not Accepted, or the
+   * key cannot be kept: nothing changes.
+   */
+  retireAccepted(ack: Uint8Array | undefined): boolean {
+    if (this.current !== 'Accepted' || this.isTerminated) return false;
+    this.stopTimer('M');
+    if (this.retire('M', this.ctx.waitTable('accepted'), ack, undefined, 0, this.acceptedAt + this.ctx.values.transactionTimeout)) {
+      this.user = ACCEPTED_RETIRED;
+      return true;
+    }
+    // A fresh Timer M (its queue has one length): a little longer than it had left, and only for
+    // a key the table cannot keep.
+    this.startFixedTimer('M', this.ctx.values.transactionTimeout);
+    return false;
+  }
+
   receiveResponse(response: SipResponse): void {
     const status = response.status;
     switch (this.state) {
@@ -79,13 +111,15 @@ export class InviteClientTransaction extends ClientTransaction {
           // in the "Calling" or "Proceeding" states, it MUST transition to the "Accepted" state,
           // pass the 2xx response to the TU, and set Timer M to 64*T1."
           this.state = 'Accepted';
+          this.acceptedAt = this.ctx.timers.now();
           this.stopTimer('A');
           this.stopTimer('B');
-          this.passUp(response);
-          this.waiting();
+          // Armed before the TU hears the 2xx: it may retire the transaction from its callback.
           // RFC 6026 §8.4: "If timer M fires while the client transaction is in the "Accepted"
           // state, the client transaction MUST move to the "Terminated" state."
           this.startFixedTimer('M', this.ctx.values.transactionTimeout);
+          this.passUp(response);
+          this.waiting();
         } else {
           // §17.1.1.2: "When in either the "Calling" or "Proceeding" states, reception of a response
           // with status code from 300-699 MUST cause the client transaction to transition to
@@ -129,3 +163,7 @@ export class InviteClientTransaction extends ClientTransaction {
     }
   }
 }
+
+const ignore = (): void => {};
+/** What a retired INVITE client transaction holds instead of its TU (the record stands for both). */
+const ACCEPTED_RETIRED: ClientTransactionUser = { onResponse: ignore, onTimeout: ignore, onTransportError: ignore };

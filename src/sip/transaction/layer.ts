@@ -31,6 +31,12 @@ export interface TransactionLayerOptions {
   settings?: Partial<TimerSettings>;
   /** Retransmissions, timeouts, TU exceptions … for metrics and logs. Must not throw (it is guarded anyway). */
   onEvent?: (event: TransactionEvent) => void;
+  /**
+   * A 2xx for an INVITE client transaction that waits out Timer M as a record (its TU retired it,
+   * `retireAccepted`): the TU's part (RFC 6026 §7.2), given the bytes the TU left in the record.
+   * Without it such 2xx are only absorbed.
+   */
+  onAccepted2xx?: (response: SipResponse, kept: Buffer) => void;
 }
 
 export type ReceiveRequestResult =
@@ -61,15 +67,22 @@ export class TransactionLayer {
   private readonly onEvent: ((event: TransactionEvent) => void) | undefined;
   /** One queue per fixed timer length (64*T1, T4, D): see fixed-timers.ts. */
   private readonly queues = new Map<number, FixedTimerQueue>();
-  /** Non-INVITE server transactions in Completed (Timer J) and client ones (Timer K), as records. */
+  /**
+   * Transactions waiting as records (wait-table.ts): non-INVITE server ones in Completed (Timer
+   * J), non-INVITE client ones in Completed (Timer K), INVITE client ones in Accepted (Timer M).
+   */
   private readonly serverWaits: WaitTable;
   private readonly clientWaits: WaitTable;
+  private readonly acceptedWaits: WaitTable;
+  private readonly onAccepted2xx: ((response: SipResponse, kept: Buffer) => void) | undefined;
 
   constructor(opts: TransactionLayerOptions) {
     this.timerValues = resolveTimers(opts.settings);
     this.onEvent = opts.onEvent;
     this.serverWaits = new WaitTable(opts.timers, this.timerValues.transactionTimeout);
     this.clientWaits = new WaitTable(opts.timers, this.timerValues.t4);
+    this.acceptedWaits = new WaitTable(opts.timers, this.timerValues.transactionTimeout);
+    this.onAccepted2xx = opts.onAccepted2xx;
     this.ctx = {
       wire: opts.wire,
       timers: opts.timers,
@@ -81,7 +94,7 @@ export class TransactionLayer {
         if (queue === undefined) this.queues.set(ms, (queue = new FixedTimerQueue(opts.timers, ms)));
         return queue;
       },
-      waitTable: (side) => (side === 'server' ? this.serverWaits : this.clientWaits),
+      waitTable: (side) => (side === 'server' ? this.serverWaits : side === 'client' ? this.clientWaits : this.acceptedWaits),
     };
   }
 
@@ -91,7 +104,7 @@ export class TransactionLayer {
   }
 
   get clientCount(): number {
-    return this.clients.size + this.clientWaits.size;
+    return this.clients.size + this.clientWaits.size + this.acceptedWaits.size;
   }
 
   get serverCount(): number {
@@ -135,12 +148,7 @@ export class TransactionLayer {
     }
     if (key === undefined) return undefined;
     const tx = this.clients.get(key);
-    if (!tx) {
-      // §17.1.2.2: Completed "exists to buffer any additional response retransmissions".
-      if (this.clientWaits.find(key) === NO_RECORD) return undefined;
-      this.emit({ type: 'retransmission-received', method: response.cseq.method, status: response.status });
-      return 'absorbed';
-    }
+    if (!tx) return this.receiveForRecord(response, key);
     if (response.status >= 100 && response.status <= 699) {
       // guard() inlined: no closure per response on this path.
       try {
@@ -248,9 +256,32 @@ export class TransactionLayer {
     for (const tx of [...this.servers.values()]) tx.terminate();
     this.serverWaits.clear();
     this.clientWaits.clear();
+    this.acceptedWaits.clear();
   }
 
   // ── internals ─────────────────────────────────────────────────────────────────
+
+  /** A response for no transaction object: one waiting as a record, or a stray for the core. */
+  private receiveForRecord(response: SipResponse, key: string): 'absorbed' | undefined {
+    if (this.clientWaits.find(key) !== NO_RECORD) {
+      // §17.1.2.2: Completed "exists to buffer any additional response retransmissions".
+      this.emit({ type: 'retransmission-received', method: response.cseq.method, status: response.status });
+      return 'absorbed';
+    }
+    const accepted = this.acceptedWaits.find(key);
+    if (accepted === NO_RECORD) return undefined;
+    // RFC 6026 §7.2: "A 2xx response received while in the "Accepted" state MUST be passed to
+    // the TU"; anything else is absorbed, as the object would (invite-client.ts).
+    const status = response.status;
+    if (status >= 200 && status < 300 && this.onAccepted2xx) {
+      try {
+        this.onAccepted2xx(response, this.acceptedWaits.bodyOf(accepted));
+      } catch (error) {
+        this.emit({ type: 'tu-error', error });
+      }
+    }
+    return 'absorbed';
+  }
 
   /**
    * §17.2.2: "While in the "Completed" state, the server transaction MUST pass the final response

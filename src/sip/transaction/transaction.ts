@@ -20,8 +20,11 @@ export interface TransactionContext {
   release(tx: AnyTransaction): void;
   /** The layer's queue for timers of length `ms` (see fixed-timers.ts). */
   fixedTimers(ms: number): FixedTimerQueue;
-  /** The layer's records of non-INVITE transactions waiting out Timer J (server) or K (client). */
-  waitTable(side: 'server' | 'client'): WaitTable;
+  /**
+   * The layer's records of transactions waiting out Timer J (non-INVITE server), K (non-INVITE
+   * client) or M (INVITE client in Accepted).
+   */
+  waitTable(side: 'server' | 'client' | 'accepted'): WaitTable;
 }
 
 export type TimerName = 'A' | 'B' | 'D' | 'E' | 'F' | 'G' | 'H' | 'I' | 'J' | 'K' | 'L' | 'M';
@@ -103,14 +106,14 @@ export abstract class Transaction implements FixedTimerOwner {
   }
 
   /**
-   * Hands the rest of a wait state (non-INVITE Completed: Timer J or K, nothing left for a TU) to
-   * the layer's `table`, as a record of the key and the bytes to re-send: the layer forgets this
-   * object, which nothing then needs (wait-table.ts). False when the table cannot keep the key:
-   * the transaction waits as an object, as before.
+   * Hands the rest of a wait state (Timer J, K or M, nothing left for a TU but what the record
+   * keeps) to the layer's `table`, as a record of the key and the bytes it needs (a response to
+   * re-send, an ACK): the layer forgets this object, which nothing then needs (wait-table.ts).
+   * False when the table cannot keep the key: the transaction waits as an object, as before.
    */
-  protected retire(timer: TimerName, table: WaitTable, body?: Uint8Array, dest?: Destination, code = 0): boolean {
+  protected retire(timer: TimerName, table: WaitTable, body?: Uint8Array, dest?: Destination, code = 0, due?: number): boolean {
     if (this.ended || this.n0 !== undefined) return false;
-    const seq = table.add(this.id, body, dest, code);
+    const seq = table.add(this.id, body, dest, code, due);
     if (seq === NO_RECORD) return false;
     this.ctx.release(this.self());
     this.waitTable = table;

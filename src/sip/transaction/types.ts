@@ -63,7 +63,7 @@ export type TransactionEvent =
   | { type: 'timeout'; timer: 'B' | 'F' | 'H'; tx: AnyTransaction }
   | { type: 'transport-error'; error: Error; tx?: AnyTransaction }
   /** A TU callback threw; the transaction carried on (or ended) regardless. */
-  | { type: 'tu-error'; error: unknown; tx: AnyTransaction }
+  | { type: 'tu-error'; error: unknown; tx?: AnyTransaction }
   /** A response the TU passed that the state machine must discard (§17.2.2) or cannot send. */
   | { type: 'response-discarded'; status: number; state: ServerState; tx: ServerTransaction }
   /** A bug: an exception inside the layer's own timer or wire handling. The transaction was ended. */

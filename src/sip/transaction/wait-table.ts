@@ -1,8 +1,10 @@
 /**
  * Transactions that only wait out a fixed timer, kept as bytes instead of objects: a non-INVITE
  * server transaction in Completed (Timer J, 64*T1 on UDP: it re-sends its final response to each
- * retransmitted request, §17.2.2) and a non-INVITE client transaction in Completed (Timer K, T4 on
- * UDP: it absorbs retransmitted responses, §17.1.2.2). Nothing else happens to them until the timer
+ * retransmitted request, §17.2.2), a non-INVITE client transaction in Completed (Timer K, T4 on
+ * UDP: it absorbs retransmitted responses, §17.1.2.2), and an INVITE client transaction in
+ * Accepted whose session has ended (Timer M, 64*T1, RFC 6026 §7.2: a 2xx goes to the TU, which
+ * only ACKs it again or, from a fork, ACKs and ends it). Nothing else happens to them until the timer
  * ends them, yet under load they are most of what the heap holds: at 1,800 REFER sessions/s two
  * NOTIFY transactions per session wait 32 s — 115,000 of them, each a transaction object, its key
  * string and its timer slot, every one promoted to the old generation and traced by each of its
@@ -80,10 +82,12 @@ export class WaitTable {
 
   /**
    * Adds a record that waits `ms`; `body` (copied) is what `bodyOf` gives back, sent to `dest`;
-   * `code` (0–65535) is what `codeOf` gives back. Returns its sequence number, or NO_RECORD when the
-   * key cannot be kept (see the file comment).
+   * `code` (0–65535) is what `codeOf` gives back. `due` brings the end forward, for a timer that
+   * started before the record (never later than `ms` from now): such a record expires with the
+   * first record after it that is due, a FIFO's order. Returns its sequence number, or NO_RECORD
+   * when the key cannot be kept (see the file comment).
    */
-  add(key: string, body: Uint8Array | undefined, dest: Destination | undefined, code = 0): number {
+  add(key: string, body: Uint8Array | undefined, dest: Destination | undefined, code = 0, due?: number): number {
     const keyLength = key.length;
     if (keyLength > MAX_KEY) return NO_RECORD;
     const hash = hashOf(key);
@@ -95,8 +99,8 @@ export class WaitTable {
     if (body !== undefined) this.bytes.set(body, start + keyLength);
     const seq = this.tail++;
     const slot = seq & this.slotMask;
-    const due = this.timers.now() + this.ms;
-    this.dues[slot] = due;
+    const latest = this.timers.now() + this.ms;
+    this.dues[slot] = due === undefined || due > latest ? latest : due;
     this.hashes[slot] = hash;
     this.starts[slot] = start;
     this.keyLengths[slot] = keyLength;
@@ -109,7 +113,7 @@ export class WaitTable {
     this.buckets[bucket] = slot;
     this.writeAt = start + keyLength + bodyLength;
     this.live++;
-    if (this.timer === undefined) this.arm(due);
+    if (this.timer === undefined) this.arm(this.dues[slot]!);
     return seq;
   }
 
