@@ -4,6 +4,7 @@
  * trigger input is translated (decisions.md §5), checked and given its mode (§2).
  */
 import { parseUri, SipParseError } from '../sip/message/index.js';
+import { detachString } from '../sip/message/detach.js';
 import type { CallMode, TranslationRules } from './translate.js';
 import type { HoldOffer } from '../sdp/hold.js';
 
@@ -58,8 +59,11 @@ export type Prepared = { ok: true; request: CallRequest } | { ok: false; status:
 const MODES = new Set<string>(['refer', 'anchored', 'ood-refer']);
 
 export function prepareCallRequest(input: RawCallInput, ctx: PrepareContext): Prepared {
-  const initiator = input.initiator.trim();
-  const destination = input.destination.trim();
+  // Held for the call's life (its request, record and events, the REST event ring) and
+  // translated into the URIs held as well: copies of their own, not slices of the text they were
+  // cut from — an XML request's whole document, kept per call for seconds (issue 6).
+  const initiator = detachString(input.initiator.trim());
+  const destination = detachString(input.destination.trim());
   if (!initiator || !destination) {
     return { ok: false, status: 400, text: 'Missing initiator and/or destination tags', reason: 'missing-address' };
   }
