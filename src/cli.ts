@@ -1,4 +1,4 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --initial-old-space-size=256
 /**
  * The `clicktocall` command: reads `./clicktocall.config` or `--config FILE` with the legacy
  * command-line overrides (decisions.md §8), starts the server, prints one `ready …` line when

@@ -13,6 +13,7 @@ import { pinnedCommand, type Pinning } from './affinity.js';
 import { freeTcpPort, freeUdpTcpPort } from './ports.js';
 import { clockTicksPerSecond, readProcUsage, type ProcUsage } from './proc-usage.js';
 import { parseMetrics, type ServerMetrics } from './server-metrics.js';
+import { SERVER_NODE_FLAGS } from '../../src/node-flags.js';
 
 export interface BenchServerOptions {
   cliPath: string;
@@ -75,7 +76,8 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     ];
     const file = join(dir, 'bench.config');
     writeFileSync(file, lines.join('\n') + '\n');
-    const [cmd, args] = pinnedCommand(opts.pinning, opts.pinning.serverCpu, [process.execPath, ...(opts.nodeArgs ?? []),
+    // The server as it is shipped: with the V8 flags npm start and the systemd unit pass.
+    const [cmd, args] = pinnedCommand(opts.pinning, opts.pinning.serverCpu, [process.execPath, ...SERVER_NODE_FLAGS, ...(opts.nodeArgs ?? []),
       // C2C_BENCH_KEEP: SIGUSR2 writes a heap snapshot into the kept folder (the hold test sends it).
       ...(process.env['C2C_BENCH_KEEP'] ? ['--heapsnapshot-signal=SIGUSR2'] : []),
       // C2C_BENCH_NODE_ARGS: extra flags for the server's node (`--trace-gc` …; output in stdout.txt when kept).

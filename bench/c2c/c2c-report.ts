@@ -11,6 +11,7 @@ import type { C2cSection } from './section.js';
 import type { SoakResult } from './soak.js';
 import type { GcPauses } from './server-metrics.js';
 import type { StepResult } from './step.js';
+import { SERVER_NODE_FLAGS } from '../../src/node-flags.js';
 
 export const C2C_TARGETS = {
   /** Issue 6: REFER via XML, 60 s, zero failures. */
@@ -43,7 +44,7 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
   const lines: string[] = [];
   if (section) {
     const echo = section.echo?.medianDatagramsPerSec;
-    lines.push(`Click-to-call sessions — server = dist/cli.js (LogLevel INFO, TraceCalls 1000), phones = SIPp over ${section.transport.toUpperCase()}; ${section.pinning}`);
+    lines.push(`Click-to-call sessions — server = node ${SERVER_NODE_FLAGS.join(' ')} dist/cli.js (LogLevel INFO, TraceCalls 1000), phones = SIPp over ${section.transport.toUpperCase()}; ${section.pinning}`);
     lines.push(`  echo ceiling (raw Node UDP, same pinning): ${formatRate(echo)} datagrams/s`);
     for (const s of section.skipped ?? []) lines.push(`  skipped: ${s}`);
     for (const r of section.results) {
