@@ -112,7 +112,8 @@ export abstract class Transaction implements FixedTimerOwner {
    * False when the table cannot keep the key: the transaction waits as an object, as before.
    */
   protected retire(timer: TimerName, table: WaitTable, body?: Uint8Array, dest?: Destination, code = 0, due?: number): boolean {
-    if (this.ended || this.n0 !== undefined) return false;
+    // A zero-length wait (a timer set to 0) ends the transaction at once, as an object does.
+    if (this.ended || this.n0 !== undefined || table.ms <= 0) return false;
     const seq = table.add(this.id, body, dest, code, due);
     if (seq === NO_RECORD) return false;
     this.ctx.release(this.self());
