@@ -18,6 +18,19 @@ export interface FixedTimerOwner {
   fixedTimerFired(name: string): void;
 }
 
+/**
+ * How long to wait for `due` in a FIFO whose waits are all `length` ms: a wall clock set back
+ * must not stretch a wait, so never longer than the length.
+ */
+export function waitFor(timers: TimerHost, due: number, length: number): number {
+  return Math.min(Math.max(due - timers.now(), 0), length);
+}
+
+/** Whether `due` has come; a deadline further away than the length means the clock went back: it has. */
+export function hasCome(due: number, now: number, length: number): boolean {
+  return due <= now || due - now > length;
+}
+
 const CHUNK_BITS = 10;
 const CHUNK_SLOTS = 1 << CHUNK_BITS;
 const SLOT_MASK = CHUNK_SLOTS - 1;
@@ -93,9 +106,7 @@ export class FixedTimerQueue {
   }
 
   private arm(due: number): void {
-    // A wall clock set back must not stretch a wait: never wait longer than the queue's length.
-    const wait = Math.min(Math.max(due - this.timers.now(), 0), this.ms);
-    this.timer = this.timers.setTimeout(() => this.fire(), wait);
+    this.timer = this.timers.setTimeout(() => this.fire(), waitFor(this.timers, due, this.ms));
   }
 
   private fire(): void {
@@ -129,9 +140,7 @@ export class FixedTimerQueue {
         this.head++; // cancelled
         continue;
       }
-      const due = chunk.dues[slot]!;
-      // A deadline further away than the queue's length means the clock went back: it is due.
-      if (due > now && due - now <= this.ms) break;
+      if (!hasCome(chunk.dues[slot]!, now, this.ms)) break;
       const name = this.names[chunk.names[slot]!]!;
       chunk.owners[slot] = undefined;
       this.head++;

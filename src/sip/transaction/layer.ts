@@ -137,7 +137,8 @@ export class TransactionLayer {
   /**
    * Matches a response to its client transaction (§17.1.3) and feeds it to it. Returns undefined
    * for a stray — §18.1.2: "Otherwise, the response MUST be passed to the core": after an INVITE
-   * client transaction has ended, 2xx retransmissions are the dialog layer's.
+   * client transaction has ended, 2xx retransmissions are the dialog layer's. 'absorbed': a
+   * transaction waiting as a record took it (wait-table.ts).
    */
   receiveResponse(response: SipResponse): ClientTransaction | 'absorbed' | undefined {
     let key: string | undefined;

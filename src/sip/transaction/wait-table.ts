@@ -18,6 +18,7 @@
  * the transaction object instead); every key the layer makes from a parsed Via is ASCII.
  */
 import type { TimerHandle, TimerHost } from '../timer.js';
+import { hasCome, waitFor } from '../fixed-timers.js';
 import type { Destination } from './types.js';
 
 /** No slot / no record. */
@@ -33,19 +34,20 @@ export class WaitTable {
   // hash chain, where its bytes start in the ring, its key's and body's lengths, whether it still
   // waits (0 once removed early), a code its owner keeps with it (a response's status), and where
   // its body goes (shared UDP destinations, see udp-destinations.ts).
-  private dues: Float64Array;
-  private hashes: Int32Array;
-  private links: Int32Array;
-  private starts: Int32Array;
-  private keyLengths: Uint16Array;
-  private bodyLengths: Int32Array;
-  private alive: Uint8Array;
-  private codes: Uint16Array;
-  private dests: (Destination | undefined)[];
-  private slotMask: number;
+  // (Made by resizeSlots, from the constructor on.)
+  private dues!: Float64Array;
+  private hashes!: Int32Array;
+  private links!: Int32Array;
+  private starts!: Int32Array;
+  private keyLengths!: Uint16Array;
+  private bodyLengths!: Int32Array;
+  private alive!: Uint8Array;
+  private codes!: Uint16Array;
+  private dests!: (Destination | undefined)[];
+  private slotMask = 0;
   /** Chain heads by hash: the newest slot of each chain, NO_RECORD when empty. */
-  private buckets: Int32Array;
-  private bucketMask: number;
+  private buckets!: Int32Array;
+  private bucketMask = 0;
   private bytes: Buffer;
   /** Sequence numbers: the oldest record still in the ring (alive or not), and the next one. */
   private head = 0;
@@ -60,18 +62,7 @@ export class WaitTable {
     /** How long every record waits (ms). */
     readonly ms: number,
   ) {
-    this.dues = new Float64Array(INITIAL_SLOTS);
-    this.hashes = new Int32Array(INITIAL_SLOTS);
-    this.links = new Int32Array(INITIAL_SLOTS);
-    this.starts = new Int32Array(INITIAL_SLOTS);
-    this.keyLengths = new Uint16Array(INITIAL_SLOTS);
-    this.bodyLengths = new Int32Array(INITIAL_SLOTS);
-    this.alive = new Uint8Array(INITIAL_SLOTS);
-    this.codes = new Uint16Array(INITIAL_SLOTS);
-    this.dests = new Array<Destination | undefined>(INITIAL_SLOTS).fill(undefined);
-    this.slotMask = INITIAL_SLOTS - 1;
-    this.buckets = new Int32Array(2 * INITIAL_SLOTS).fill(NO_RECORD);
-    this.bucketMask = 2 * INITIAL_SLOTS - 1;
+    this.resizeSlots(INITIAL_SLOTS); // empty: nothing to move
     this.bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
   }
 
@@ -280,9 +271,7 @@ export class WaitTable {
   }
 
   private arm(due: number): void {
-    // A wall clock set back must not stretch a wait: never wait longer than the table's length.
-    const wait = Math.min(Math.max(due - this.timers.now(), 0), this.ms);
-    this.timer = this.timers.setTimeout(() => this.expire(), wait);
+    this.timer = this.timers.setTimeout(() => this.expire(), waitFor(this.timers, due, this.ms));
   }
 
   private expire(): void {
@@ -291,9 +280,7 @@ export class WaitTable {
     while (this.head < this.tail) {
       const slot = this.head & this.slotMask;
       if (this.alive[slot] === 1) {
-        const due = this.dues[slot]!;
-        // A deadline further away than the table's length means the clock went back: it is due.
-        if (due > now && due - now <= this.ms) break;
+        if (!hasCome(this.dues[slot]!, now, this.ms)) break;
         this.unlink(slot);
       }
       this.head++;
