@@ -565,13 +565,15 @@ export function answerLate2xx(host: DialogHost, res: SipResponse, kept: Buffer, 
   if (kept.length === 0) return;
   const ack = readKeptAck(kept);
   const seq = ack.cseq.seq;
-  if (res.cseq.seq !== seq) return;
-  if ((res.to.tag ?? '') === (ack.to.tag ?? '')) {
-    resendAck(host, kept);
+  // The ended session as its InviteClient kept it: it re-ACKs its own 2xx, and tells a fork's
+  // dialog what it takes from our INVITE.
+  const ended = new EndedSession(host, ack.to.tag ?? '', kept, seq);
+  if ((res.to.tag ?? '') === ended.remoteTag) {
+    ended.handleStray2xx(res);
     return;
   }
-  const from = ack.from;
-  const origin: UacOrigin = { callId: ack.callId, localTag: from.tag ?? '', localUri: from.toStringWithoutTag(), localSeq: seq, requestUri: ack.uri };
+  const origin = res.cseq.seq === seq ? ended.forkOrigin(seq) : undefined;
+  if (origin === undefined) return;
   const session = new InviteSession(host, dialogFromResponse(origin, res, contactFor(ack)));
   session.ack(seq);
   session.bye();
