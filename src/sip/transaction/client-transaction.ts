@@ -58,6 +58,11 @@ export abstract class ClientTransaction extends Transaction {
     if (!this.user.onTerminated) this.user = RELEASED_USER;
   }
 
+  /** The TU is let go whatever it listens for: a record stands for this transaction (retire). */
+  protected dropUser(): void {
+    this.user = RELEASED_USER;
+  }
+
   /**
    * Non-INVITE Completed on UDP once the TU is let go (Timer K, T4): the layer's table keeps the
    * key and absorbs the response's retransmissions (§17.1.2.2) — no object waits.

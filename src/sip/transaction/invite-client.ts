@@ -77,16 +77,10 @@ export class InviteClientTransaction extends ClientTransaction {
    * key cannot be kept: nothing changes.
    */
   retireAccepted(ack: Uint8Array | undefined): boolean {
-    if (this.current !== 'Accepted' || this.isTerminated) return false;
-    this.stopTimer('M');
-    if (this.retire('M', this.ctx.waitTable('accepted'), ack, undefined, 0, this.acceptedAt + this.ctx.values.transactionTimeout)) {
-      this.user = ACCEPTED_RETIRED;
-      return true;
-    }
-    // A fresh Timer M (its queue has one length): a little longer than it had left, and only for
-    // a key the table cannot keep.
-    this.startFixedTimer('M', this.ctx.values.transactionTimeout);
-    return false;
+    if (this.current !== 'Accepted') return false;
+    if (!this.retire('M', this.ctx.waitTable('accepted'), ack, undefined, 0, this.acceptedAt + this.ctx.values.transactionTimeout)) return false;
+    this.dropUser();
+    return true;
   }
 
   receiveResponse(response: SipResponse): void {
@@ -163,7 +157,3 @@ export class InviteClientTransaction extends ClientTransaction {
     }
   }
 }
-
-const ignore = (): void => {};
-/** What a retired INVITE client transaction holds instead of its TU (the record stands for both). */
-const ACCEPTED_RETIRED: ClientTransactionUser = { onResponse: ignore, onTimeout: ignore, onTransportError: ignore };

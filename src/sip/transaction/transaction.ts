@@ -108,14 +108,15 @@ export abstract class Transaction implements FixedTimerOwner {
   /**
    * Hands the rest of a wait state (Timer J, K or M, nothing left for a TU but what the record
    * keeps) to the layer's `table`, as a record of the key and the bytes it needs (a response to
-   * re-send, an ACK): the layer forgets this object, which nothing then needs (wait-table.ts).
-   * False when the table cannot keep the key: the transaction waits as an object, as before.
+   * re-send, an ACK): the layer forgets this object, which nothing then needs (wait-table.ts), and
+   * its timers stop (the record's deadline replaces them). False when the table cannot keep the
+   * key: the transaction waits as an object, its timers as they were.
    */
   protected retire(timer: TimerName, table: WaitTable, body?: Uint8Array, dest?: Destination, code = 0, due?: number): boolean {
-    // A zero-length wait (a timer set to 0) ends the transaction at once, as an object does.
-    if (this.ended || this.n0 !== undefined || table.ms <= 0) return false;
+    if (this.isTerminated || this.waitTable !== undefined) return false;
     const seq = table.add(this.id, body, dest, code, due);
     if (seq === NO_RECORD) return false;
+    this.stopAllTimers();
     this.ctx.release(this.self());
     this.waitTable = table;
     this.waitSeq = seq;
