@@ -1,4 +1,4 @@
-#!/usr/bin/env -S node --initial-old-space-size=256
+#!/usr/bin/env -S node --initial-old-space-size=256 --v8-pool-size=1
 /**
  * The `clicktocall` command: reads `./clicktocall.config` or `--config FILE` with the legacy
  * command-line overrides (decisions.md §8), starts the server, prints one `ready …` line when

@@ -40,11 +40,16 @@ export function pinnedCommand(p: Pinning, cpu: number, argv: string[]): [string,
   return ['taskset', ['-c', String(cpu), ...argv]];
 }
 
-/** Pins an already running process (e.g. this one, or a forked child). Returns false on failure. */
+/**
+ * Pins an already running process (e.g. this one, or a forked child), every thread of it: `-a`,
+ * since without it taskset moves only the main thread, and the threads Node started before (V8's
+ * GC and compiler workers, libuv's pool) would go on running on the server's core — the load
+ * side's garbage collections competing with the server. Returns false on failure.
+ */
 export function pinPid(p: Pinning, cpu: number, pid: number): boolean {
   if (!p.enabled) return false;
   try {
-    execFileSync('taskset', ['-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+    execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
     return true;
   } catch {
     return false;
