@@ -1,19 +1,18 @@
 // The console when it is not a terminal (a pipe to a supervisor, journald, a file): process.stdout
 // writes to a pipe synchronously on Linux, one system call per line, and blocks the event loop
 // whenever the reader falls behind — under load, part of the request→INVITE tail (issue 6).
-// Here lines gather up to `minLength` bytes and pino's asynchronous SonicBoom writes them to the
-// descriptor, at most `flushDelayMs` late; what is gathered is written synchronously at close and
+// Here lines gather up to `minLength` bytes and a LineWriter writes them to the descriptor
+// asynchronously, at most `flushDelayMs` late; what is gathered is written synchronously at close and
 // when the process exits (an uncaught exception included). A console that fails (EPIPE: the
 // reader went away) is given up: its lines are dropped, the process goes on.
-import { pino, type DestinationStream } from 'pino';
+import type { DestinationStream } from 'pino';
 import { DelayedFlush } from './delayed-flush.js';
-
-type AsyncOut = ReturnType<typeof pino.destination> & { readonly destroyed: boolean };
+import { LineWriter } from './line-writer.js';
 
 export interface BufferedConsoleOptions {
   /** The descriptor (default 1, stdout). */
   fd?: number;
-  /** Bytes gathered before a write system call (default 4096). */
+  /** Bytes gathered before a write system call (default 16 KiB). */
   minLength?: number;
   /** Gathered lines are written at most this many milliseconds late (default 100). */
   flushDelayMs?: number;
@@ -30,15 +29,14 @@ function report(text: string): void {
 }
 
 export class BufferedConsole implements DestinationStream {
-  private out: AsyncOut | undefined;
+  private out: LineWriter | undefined;
   private readonly delayedFlush: DelayedFlush;
   private readonly onExit = (): void => this.flushSync();
   private dropped = 0;
 
   constructor(opts: BufferedConsoleOptions = {}) {
-    const out = pino.destination({
-      dest: opts.fd ?? 1, sync: false, minLength: opts.minLength ?? 4096, maxLength: opts.maxBuffered ?? 4 * 1024 * 1024,
-    }) as AsyncOut;
+    // The descriptor is not ours to close (stdout): a later open could take its number.
+    const out = new LineWriter({ fd: opts.fd ?? 1, ownsFd: false, minLength: opts.minLength ?? 16 * 1024, maxLength: opts.maxBuffered ?? 4 * 1024 * 1024 });
     out.on('error', () => this.giveUp());
     out.on('drop', () => {
       // Said once, on stderr (the file, when LogFilename is set, still has every line).

@@ -1,17 +1,17 @@
 // The log file (LogFilename): JSON lines, a new file after LogFileMaxLines lines.
 //
-// Each pino write is exactly one line, so counting writes counts lines. Writes go through
-// pino's asynchronous SonicBoom destination (file descriptor opened here, so a rename during
+// Each pino write is exactly one line, so counting writes counts lines. Writes go through an
+// asynchronous LineWriter (line-writer.ts; file descriptor opened here, so a rename during
 // rotation can never race an asynchronous open); lines gather in memory up to `minLength`
 // bytes and reach the disk at most `flushDelayMs` later. A file that cannot be written
 // (permission, disk full) never throws into the caller: it is reported once on stderr, lines
 // are dropped, and the file is tried again every `retryDelayMs`.
 import fs from 'node:fs';
-import { pino, type DestinationStream } from 'pino';
+import type { DestinationStream } from 'pino';
 import { DelayedFlush } from './delayed-flush.js';
+import { LineWriter } from './line-writer.js';
 
-// SonicBoom sets `destroyed` once closed; its typings leave it out.
-type AsyncFile = ReturnType<typeof pino.destination> & { readonly destroyed: boolean };
+type AsyncFile = LineWriter;
 
 export interface RotatingFileOptions {
   /** LogFilename. */
@@ -20,7 +20,7 @@ export interface RotatingFileOptions {
   maxLines: number;
   /** Old files kept as `<file>.1` (newest) … `<file>.<keep>` (default 5; 0 keeps none). */
   keep?: number;
-  /** Bytes gathered before a write system call (default 4096; must stay under 16 KiB). */
+  /** Bytes gathered before a write system call (default 16 KiB). */
   minLength?: number;
   /** Gathered lines reach the file at most this many milliseconds late (default 1000). */
   flushDelayMs?: number;
@@ -35,7 +35,7 @@ export interface RotatingFileOptions {
 }
 
 const DEFAULT_KEEP = 5;
-const DEFAULT_MIN_LENGTH = 4096;
+const DEFAULT_MIN_LENGTH = 16 * 1024;
 const DEFAULT_FLUSH_DELAY_MS = 1000;
 const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
 const DEFAULT_RETRY_DELAY_MS = 30_000;
@@ -173,7 +173,7 @@ export class RotatingFileDestination implements DestinationStream {
       return undefined;
     }
     this.linesInFile = this.maxLines > 0 ? countLines(fd, this.maxLines) : 0;
-    const out = pino.destination({ dest: fd, sync: false, minLength: this.minLength, maxLength: this.maxBuffered }) as AsyncFile;
+    const out = new LineWriter({ fd, minLength: this.minLength, maxLength: this.maxBuffered });
     out.on('error', (err: Error) => this.onFileError(out, err));
     out.on('drop', () => this.onDrop());
     if (this.failing) {
