@@ -15,9 +15,10 @@
  * `--v8-pool-size=1`: one V8 worker thread (Node's default is four) for the collector's parallel
  * scavenging, concurrent marking and sweeping. On the two-core machine issue 6 is measured on,
  * with the event loop on one core, four workers only took turns on that core and preempted the
- * event loop (waiting for the CPU 1.5–2.1 s per 18 s of half-rate load with four, 1.1 s with one);
- * with one, scavenges were shorter (2.1–2.4 against 2.5–2.8 ms), CPU per session lower and the
- * half-rate request→INVITE p99 4.2–4.6 against 5.2–13 ms in interleaved runs (docs/benchmarks.md,
- * twelfth round). A machine with more cores for the server can take more (docs/deploy.md).
+ * event loop. In six interleaved pairs of half-rate runs, with one worker the event loop waited
+ * for the CPU less (1.1–1.4 against 1.5–2.1 s per 18 s) and scavenges were shorter (2.1–2.6
+ * against 2.5–2.9 ms) in every pair, and the request→INVITE p99 median was 5.0 against 6.5 ms
+ * (docs/benchmarks.md, twelfth round). A machine with more cores for the server can take more
+ * (docs/deploy.md).
  */
 export const SERVER_NODE_FLAGS: readonly string[] = ['--initial-old-space-size=256', '--v8-pool-size=1'];
