@@ -255,6 +255,9 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       port: config.xmlRpcPort,
       maxDocumentSize: config.xmlMaxDocumentSize,
       maxOpenRequestsPerConnection: config.xmlMaxRequestsPerConnection,
+      maxConnections: config.xmlMaxConnections,
+      idleTimeoutMs: config.xmlIdleTimeout * 1000,
+      maxWriteBufferBytes: config.xmlMaxWriteBuffer,
       allowFrom: config.xmlAllowFrom.length ? (a) => cidrListContains(config.xmlAllowFrom, a) : undefined,
       secret: config.xmlSecret,
       logger: { debug: (o, m) => log.debug(o, m), info: (o, m) => log.info(o, m), warn: (o, m) => log.warn(o, m), error: (o, m) => log.error(o, m) },
@@ -269,7 +272,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   const httpBound: string[] = [];
   if (config.httpPort !== 0) {
     const httpLog = { info: (o: object, m?: string) => log.info(o, m), warn: (o: object, m?: string) => log.warn(o, m), error: (o: object, m?: string) => log.error(o, m) };
-    const admin = config.httpAuth ? new HttpAuthenticator({ password: config.httpAuthPwd, allowBasic: config.httpAuthBasic }) : undefined;
+    const admin = config.httpAuth ? new HttpAuthenticator({
+      password: config.httpAuthPwd, allowBasic: config.httpAuthBasic,
+      nonceTtlMs: config.httpNonceLifetime * 1000, maxTrackedNonces: config.httpMaxNonces,
+    }) : undefined;
     const authenticate = admin ? createAuthHook(admin, { logger: httpLog, onFailure: (reason) => metrics.authFailure('http', reason) }) : undefined;
     const onRestAuthFailure = (reason: string) => metrics.authFailure('rest', reason);
     webhooks = startWebhooks({
@@ -278,10 +284,16 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       onAttempt: (r) => { if (r.outcome !== 'delivered') log.warn({ ...r }, 'webhook delivery'); },
     });
     http = createHttpServer(
-      { hosts: listenAddressesFor(config, 'http'), port: config.httpPort, logger: httpLog, onInternalError: (err) => internalError(err, 'http') },
+      {
+        hosts: listenAddressesFor(config, 'http'), port: config.httpPort, logger: httpLog, onInternalError: (err) => internalError(err, 'http'),
+        maxConnections: config.httpMaxConnections, bodyLimit: config.httpMaxBodySize, maxHeaderSize: config.httpMaxHeaderSize,
+        headersTimeoutMs: config.httpHeadersTimeout * 1000, requestTimeoutMs: config.httpRequestTimeout * 1000,
+        keepAliveTimeoutMs: config.httpKeepAliveTimeout * 1000, idleTimeoutMs: config.httpIdleTimeout * 1000,
+        maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
+      },
       {
         legacy: { handler: legacyHandler(calls), authenticate, page: false },
-        plugins: [restPlugin({ calls, apiKeys: config.apiKey, admin, store, webhooks, timers, logger: httpLog, onAuthFailure: onRestAuthFailure }), pagePlugin(),
+        plugins: [restPlugin({ calls, apiKeys: config.apiKey, admin, store, webhooks, timers, logger: httpLog, onAuthFailure: onRestAuthFailure, maxStreams: config.httpMaxEventStreams }), pagePlugin(),
           traceRoutes(trace, { authenticate: restAuthHook({ keys: new ApiKeyRing(config.apiKey), admin, logger: httpLog, onFailure: onRestAuthFailure }) }), opsRoutes({
           metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
           readiness: () => ({

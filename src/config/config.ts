@@ -98,6 +98,23 @@ export interface Config {
   readonly tlsClientCa: string | undefined;
   readonly xmlMaxDocumentSize: number;
   readonly xmlMaxRequestsPerConnection: number;
+  readonly xmlMaxConnections: number;
+  /** Seconds; 0: never. */
+  readonly xmlIdleTimeout: number;
+  readonly xmlMaxWriteBuffer: number;
+  readonly httpMaxConnections: number;
+  readonly httpMaxBodySize: number;
+  readonly httpMaxHeaderSize: number;
+  /** Seconds (HttpHeadersTimeout ≤ HttpRequestTimeout). */
+  readonly httpHeadersTimeout: number;
+  readonly httpRequestTimeout: number;
+  readonly httpKeepAliveTimeout: number;
+  readonly httpIdleTimeout: number;
+  readonly httpMaxRequestsPerSocket: number;
+  readonly httpMaxEventStreams: number;
+  /** Seconds. */
+  readonly httpNonceLifetime: number;
+  readonly httpMaxNonces: number;
   readonly referNotifyTimeout: number;
 }
 

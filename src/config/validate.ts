@@ -10,6 +10,9 @@ export function validateConfig(config: Config, fileName: string): ConfigProblem[
   const warn = (setting: string | undefined, message: string) => problems.push(problem('warning', at, setting, message));
 
   if (config.sipT2 < config.sipT1) error('SipT2', `${config.sipT2} ms is less than SipT1 (${config.sipT1} ms)`);
+  if (config.httpHeadersTimeout > config.httpRequestTimeout) {
+    error('HttpHeadersTimeout', `${config.httpHeadersTimeout} s is more than HttpRequestTimeout (${config.httpRequestTimeout} s)`);
+  }
   if ((config.tlsCertificate === undefined) !== (config.tlsPrivateKey === undefined)) {
     error(config.tlsCertificate === undefined ? 'TLSCertificate' : 'TLSPrivateKey', 'TLSCertificate and TLSPrivateKey are set together');
   }

@@ -83,6 +83,10 @@ test('exposure notices say what to add', () => {
 test('cross-setting errors', () => {
   const errors = (text: string) => parse(text).errors.map((e) => e.text);
   assert.deepEqual(errors('SipT1 = 5000\nSipT2 = 4000'), ['clicktocall.config: SipT2: 4000 ms is less than SipT1 (5000 ms)']);
+  assert.deepEqual(errors('HttpHeadersTimeout = 60\nHttpRequestTimeout = 30'), ['clicktocall.config: HttpHeadersTimeout: 60 s is more than HttpRequestTimeout (30 s)']);
+  const idle = errors('HttpIdleTimeout = 15'); // event streams' heartbeat is 15 s: the range starts above it
+  assert.equal(idle.length, 1);
+  assert.match(idle[0]!, /HttpIdleTimeout/);
   assert.equal(errors('TransferPolicy = hook').length, 1, 'hook is not a policy: TransferHookUrl asks the hook');
   assert.deepEqual(errors('TLSCertificate = c.pem'), ['clicktocall.config: TLSPrivateKey: TLSCertificate and TLSPrivateKey are set together']);
   const h = 'a'.repeat(64);

@@ -60,6 +60,20 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.keepAliveInterval, 30);
   assert.equal(c.xmlMaxDocumentSize, 65536);
   assert.equal(c.xmlMaxRequestsPerConnection, 100);
+  assert.equal(c.xmlMaxConnections, 60);
+  assert.equal(c.xmlIdleTimeout, 600);
+  assert.equal(c.xmlMaxWriteBuffer, 1_048_576);
+  assert.equal(c.httpMaxConnections, 1024);
+  assert.equal(c.httpMaxBodySize, 65536);
+  assert.equal(c.httpMaxHeaderSize, 16384);
+  assert.equal(c.httpHeadersTimeout, 10);
+  assert.equal(c.httpRequestTimeout, 30);
+  assert.equal(c.httpKeepAliveTimeout, 5);
+  assert.equal(c.httpIdleTimeout, 60);
+  assert.equal(c.httpMaxRequestsPerSocket, 1000);
+  assert.equal(c.httpMaxEventStreams, 100);
+  assert.equal(c.httpNonceLifetime, 300);
+  assert.equal(c.httpMaxNonces, 4096);
   assert.equal(c.referNotifyTimeout, 32);
 });
 

@@ -1,0 +1,113 @@
+/**
+ * The XML and HTTP interfaces' limits are settings, and a running server honours them: each is
+ * set far below its default here and crossed from outside (decisions: every limit configurable).
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { request as httpRequest } from 'node:http';
+import { connect as tcpConnect, type Socket } from 'node:net';
+import { startServerProcess, type ServerProcess } from '../support/server-process.js';
+
+const API_KEY = 'limits-test-key-0123456789abcdef';
+let server: ServerProcess;
+
+before(async () => {
+  server = await startServerProcess([
+    `ApiKey = tester|${createHash('sha256').update(API_KEY).digest('hex')}`,
+    'XmlMaxConnections = 2',
+    'XmlIdleTimeout = 1',
+    'XmlMaxRequestsPerConnection = 1',
+    'HttpMaxBodySize = 1024',
+    'HttpMaxHeaderSize = 2048',
+    'HttpMaxEventStreams = 1',
+    'HttpMaxRequestsPerSocket = 2',
+  ]);
+});
+after(async () => { await server?.stop(); });
+
+function xmlSocket(): Promise<{ socket: Socket; closed: Promise<number> }> {
+  return new Promise((resolve, reject) => {
+    const t0 = Date.now();
+    const socket = tcpConnect(server.xmlPort, '127.0.0.1');
+    const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now() - t0)));
+    socket.on('data', () => {});
+    socket.once('connect', () => resolve({ socket, closed }));
+    socket.once('error', reject);
+  });
+}
+
+test('XmlMaxConnections: a third connection closes the oldest; XmlIdleTimeout closes an idle one after it', async () => {
+  const first = await xmlSocket();
+  const second = await xmlSocket();
+  const third = await xmlSocket();
+  const firstLived = await Promise.race([first.closed, new Promise<number>((r) => setTimeout(() => r(-1), 900))]);
+  assert.ok(firstLived >= 0 && firstLived < 900, `the oldest connection was closed at once (lived ${firstLived} ms)`);
+  // The others are idle: closed after XmlIdleTimeout (1 s), not the default ten minutes.
+  const lived = await Promise.race([third.closed, new Promise<number>((r) => setTimeout(() => r(-1), 5000))]);
+  assert.ok(lived >= 900 && lived < 5000, `idle connection closed after ${lived} ms`);
+  second.socket.destroy();
+  third.socket.destroy();
+});
+
+function http(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.httpPort, method, path, headers, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => { text += d; });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+}
+
+const auth = { authorization: `Bearer ${API_KEY}` };
+
+test('HttpMaxBodySize: a REST body over 1024 bytes is answered 413', async () => {
+  const body = JSON.stringify({ initiator: 'sip:a@127.0.0.1', destination: 'sip:b@127.0.0.1', pad: 'x'.repeat(2000) });
+  const r = await http('POST', '/v1/calls', { ...auth, 'content-type': 'application/json' }, body);
+  assert.equal(r.status, 413);
+});
+
+test('HttpMaxHeaderSize: a header section over 2048 bytes is answered 431', async () => {
+  const r = await http('GET', '/healthz', { 'x-padding': 'p'.repeat(3000) });
+  assert.equal(r.status, 431);
+});
+
+test('HttpMaxEventStreams: a second event stream while one is open is answered 503', async () => {
+  const open = await new Promise<{ close(): void; status: number }>((resolve, reject) => {
+    const req = httpRequest({ host: '127.0.0.1', port: server.httpPort, path: '/v1/events', headers: auth, agent: false }, (res) => {
+      resolve({ status: res.statusCode ?? 0, close: () => req.destroy() });
+    });
+    req.on('error', () => {});
+    req.once('error', reject);
+    req.end();
+  });
+  try {
+    assert.equal(open.status, 200);
+    const second = await http('GET', '/v1/events', auth);
+    assert.equal(second.status, 503);
+  } finally {
+    open.close();
+  }
+});
+
+test('HttpMaxRequestsPerSocket: the second answer on a keep-alive connection closes it, a third request is not served', async () => {
+  const socket = tcpConnect(server.httpPort, '127.0.0.1');
+  let data = '';
+  socket.setEncoding('utf8');
+  socket.on('data', (d: string) => { data += d; });
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const get = 'GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: keep-alive\r\n\r\n';
+  socket.write(get + get + get);
+  for (const until = Date.now() + 3000; Date.now() < until && (data.match(/HTTP\/1\.1 \d{3} /g)?.length ?? 0) < 3;) await new Promise((r) => setTimeout(r, 20));
+  socket.destroy();
+  const answers = data.split(/(?=HTTP\/1\.1 \d{3} )/); // answers follow their bodies on the same line
+  assert.match(answers[0] ?? '', /^HTTP\/1\.1 200/);
+  assert.match(answers[0] ?? '', /^connection: keep-alive/im);
+  assert.match(answers[1] ?? '', /^HTTP\/1\.1 200/);
+  assert.match(answers[1] ?? '', /^connection: close/im, `the second answer closes the connection:\n${data}`);
+  assert.doesNotMatch(answers[2] ?? '', /^HTTP\/1\.1 200/, 'a third request on it is not served');
+});
