@@ -293,7 +293,9 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       },
       {
         legacy: { handler: legacyHandler(calls), authenticate, page: false },
-        plugins: [restPlugin({ calls, apiKeys: config.apiKey, admin, store, webhooks, timers, logger: httpLog, onAuthFailure: onRestAuthFailure, maxStreams: config.httpMaxEventStreams }), pagePlugin(),
+        plugins: [restPlugin({ calls, apiKeys: config.apiKey, admin, store, webhooks, timers, logger: httpLog, onAuthFailure: onRestAuthFailure,
+          maxStreams: config.httpMaxEventStreams, maxStreamBufferBytes: config.httpMaxStreamBuffer, eventLogSize: config.httpEventLogSize,
+          maxIdempotencyKeys: config.httpMaxIdempotencyKeys }), pagePlugin(),
           traceRoutes(trace, { authenticate: restAuthHook({ keys: new ApiKeyRing(config.apiKey), admin, logger: httpLog, onFailure: onRestAuthFailure }) }), opsRoutes({
           metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),
           readiness: () => ({

@@ -112,6 +112,9 @@ export interface Config {
   readonly httpIdleTimeout: number;
   readonly httpMaxRequestsPerSocket: number;
   readonly httpMaxEventStreams: number;
+  readonly httpMaxStreamBuffer: number;
+  readonly httpEventLogSize: number;
+  readonly httpMaxIdempotencyKeys: number;
   /** Seconds. */
   readonly httpNonceLifetime: number;
   readonly httpMaxNonces: number;

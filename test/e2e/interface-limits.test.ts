@@ -22,6 +22,10 @@ before(async () => {
     'HttpMaxHeaderSize = 2048',
     'HttpMaxEventStreams = 1',
     'HttpMaxRequestsPerSocket = 2',
+    'HttpEventLogSize = 100',
+    'TranslationPattern = ^(sip:.+)$',
+    'TranslationOutput = $1',
+    'DestinationDeny = ^sip:deny',
   ]);
 });
 after(async () => { await server?.stop(); });
@@ -110,4 +114,44 @@ test('HttpMaxRequestsPerSocket: the second answer on a keep-alive connection clo
   assert.match(answers[1] ?? '', /^HTTP\/1\.1 200/);
   assert.match(answers[1] ?? '', /^connection: close/im, `the second answer closes the connection:\n${data}`);
   assert.doesNotMatch(answers[2] ?? '', /^HTTP\/1\.1 200/, 'a third request on it is not served');
+});
+
+/** An event stream's text until `until` holds for it (or `ms` pass). */
+function streamUntil(headers: Record<string, string>, until: (text: string) => boolean, ms: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let text = '';
+    const req = httpRequest({ host: '127.0.0.1', port: server.httpPort, path: '/v1/events', headers: { ...auth, ...headers }, agent: false }, (res) => {
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+        if (until(text)) { clearTimeout(timer); req.destroy(); resolve(text); }
+      });
+    });
+    const timer = setTimeout(() => { req.destroy(); resolve(text); }, ms);
+    req.on('error', (err) => { if (!until(text)) reject(err); });
+    req.end();
+  });
+}
+
+const refusedCall = () => fetch(`http://127.0.0.1:${server.httpPort}/v1/calls`, {
+  method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+  body: JSON.stringify({ initiator: 'sip:a@127.0.0.1:9', destination: 'sip:deny@127.0.0.1:9' }),
+});
+
+test('HttpEventLogSize: a stream resuming from before the last 100 events is told some are no longer held', async () => {
+  const ids = (text: string) => text.match(/^id: \d+$/gm)?.length ?? 0;
+  const first = streamUntil({}, (t) => ids(t) >= 1, 3000);
+  await new Promise((r) => setTimeout(r, 200));
+  assert.equal((await refusedCall()).status, 403); // a refused call is one final event
+  const id = /^id: (\d+)$/m.exec(await first)?.[1];
+  assert.ok(id, 'the first event has an id');
+  // 50 more events: still within the ring, nothing missing.
+  for (let i = 0; i < 50; i++) assert.equal((await refusedCall()).status, 403);
+  const within = await streamUntil({ 'last-event-id': id! }, (t) => ids(t) >= 50, 3000);
+  assert.equal(ids(within), 50);
+  assert.doesNotMatch(within, /no longer held/);
+  // 60 more: the first ones after `id` have left a ring of 100.
+  for (let i = 0; i < 60; i++) assert.equal((await refusedCall()).status, 403);
+  const beyond = await streamUntil({ 'last-event-id': id! }, (t) => /no longer held/.test(t), 3000);
+  assert.match(beyond, /no longer held/);
 });

@@ -72,6 +72,9 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.httpIdleTimeout, 60);
   assert.equal(c.httpMaxRequestsPerSocket, 1000);
   assert.equal(c.httpMaxEventStreams, 100);
+  assert.equal(c.httpMaxStreamBuffer, 1_048_576);
+  assert.equal(c.httpEventLogSize, 10000);
+  assert.equal(c.httpMaxIdempotencyKeys, 10000);
   assert.equal(c.httpNonceLifetime, 300);
   assert.equal(c.httpMaxNonces, 4096);
   assert.equal(c.referNotifyTimeout, 32);

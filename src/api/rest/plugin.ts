@@ -49,8 +49,14 @@ export interface RestDeps {
   onAuthFailure?: (reason: string) => void;
   /** SSE heartbeat [15000 ms]. */
   heartbeatMs?: number;
-  /** Open SSE streams at once [100]; beyond: 503. */
+  /** Open SSE streams at once [100]; beyond: 503 (`HttpMaxEventStreams`). */
   maxStreams?: number;
+  /** Bytes one SSE stream may queue for a slow reader before it is closed [1 MiB] (`HttpMaxStreamBuffer`). */
+  maxStreamBufferBytes?: number;
+  /** Events the plugin's own event log holds for `Last-Event-ID` [10000] (`HttpEventLogSize`). */
+  eventLogSize?: number;
+  /** Idempotency keys remembered (24 h each) [10000] (`HttpMaxIdempotencyKeys`). */
+  maxIdempotencyKeys?: number;
   /** `info.version` of /openapi.json. */
   version?: string;
 }
@@ -89,10 +95,10 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
     const timers = deps.timers ?? realTimers;
     const ownLog = deps.events === undefined;
     // With a store, calls not created here are read from it: no history entry for each of them.
-    const events = deps.events ?? new EventLog({ now, historyForAll: deps.store === undefined });
+    const events = deps.events ?? new EventLog({ now, historyForAll: deps.store === undefined, ringSize: deps.eventLogSize });
     events.attach(deps.calls.publisher);
     const keys = new ApiKeyRing(deps.apiKeys, now);
-    const idempotency = new IdempotencyCache(10_000, 24 * 3600_000, now);
+    const idempotency = new IdempotencyCache(deps.maxIdempotencyKeys ?? 10_000, 24 * 3600_000, now);
     const collector = new OpenApiCollector();
     const streams = new Set<SseStream>();
     const maxStreams = deps.maxStreams ?? DEFAULT_MAX_STREAMS;
@@ -134,7 +140,7 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
         return undefined;
       }
       const stream: SseStream = new SseStream(reply, {
-        timers, heartbeatMs: deps.heartbeatMs,
+        timers, heartbeatMs: deps.heartbeatMs, maxBufferedBytes: deps.maxStreamBufferBytes,
         onClose: () => {
           streams.delete(stream);
           onClose();
