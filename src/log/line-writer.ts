@@ -183,6 +183,8 @@ export class LineWriter extends EventEmitter {
   }
 
   private startWrite(): void {
+    // An empty chunk ahead (a '' line, then one too long for it) holds nothing to write.
+    while (this.chunks.length > 1 && this.chunks[0]!.len === 0) this.recycle(this.chunks.shift()!);
     const c = this.chunks[0];
     if (c === undefined || c.len === 0) return;
     this.inFlight = true;

@@ -43,6 +43,22 @@ test('every line reaches the file whole and in order, across chunks smaller than
   assert.equal(w.write('late\n'), false, 'a line after end() is refused');
 });
 
+test('an empty line, then one longer than a chunk: both written, nothing stuck', async (t) => {
+  const { path, fd } = tempFile(t);
+  t.after(() => closeSync(fd));
+  const w = new LineWriter({ fd, minLength: 0, maxLength: 1 << 20, chunkBytes: 1024, ownsFd: false });
+  w.write('');
+  const long = `${'q'.repeat(3000)}\n`;
+  w.write(long);
+  const flushed = await Promise.race([
+    new Promise<boolean>((resolve, reject) => w.flush((err) => (err ? reject(err) : resolve(true)))),
+    sleep(2000).then(() => false),
+  ]);
+  assert.equal(flushed, true, 'flush called back');
+  assert.equal(readFileSync(path, 'utf8'), long);
+  assert.equal(w.pendingBytes, 0);
+});
+
 test('below minLength lines wait for flush(), whose callback runs once they are written', async (t) => {
   const { path, fd } = tempFile(t);
   t.after(() => closeSync(fd));
