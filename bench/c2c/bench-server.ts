@@ -100,7 +100,7 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
     if (!ready || child.pid === undefined) {
       child.kill('SIGKILL');
       lastError = out;
-      if (/in use/.test(out)) continue;
+      if (/in use|EADDRINUSE/.test(out)) continue;
       break;
     }
     const pid = child.pid;

@@ -71,7 +71,7 @@ async function startCli(name: string, lines: string[]): Promise<Cli> {
     ]);
     if (!ready) {
       child.kill('SIGKILL');
-      if (/in use/.test(out) && attempt < 3) continue;
+      if (/in use|EADDRINUSE/.test(out) && attempt < 3) continue;
       throw new Error(`clicktocall did not start:\n${out}`);
     }
     const match = new RegExp(`tls:127\\.0\\.0\\.1:${tlsPort}`).exec(out);

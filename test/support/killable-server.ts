@@ -48,7 +48,7 @@ export async function startKillableServer(dir: string, settings: string[]): Prom
     if (!ready) {
       kill();
       await gone;
-      if (/in use/.test(out) && attempt < 3) continue;
+      if (/in use|EADDRINUSE/.test(out) && attempt < 3) continue;
       throw new Error(`clicktocall did not start:\n${out}`);
     }
     process.once('exit', kill);

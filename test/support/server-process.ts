@@ -60,7 +60,8 @@ export async function startServerProcess(settings: string[], opts: { xml?: boole
     });
     if (!ready) {
       child.kill('SIGKILL');
-      if (/in use/.test(out) && attempt < 3) continue;
+      // A port found free can be taken before the server binds it: another port, up to three times.
+      if (/in use|EADDRINUSE/.test(out) && attempt < 3) continue;
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`clicktocall did not start:\n${out}`);
     }
