@@ -11,8 +11,6 @@ import type { DestinationStream } from 'pino';
 import { DelayedFlush } from './delayed-flush.js';
 import { LineWriter } from './line-writer.js';
 
-type AsyncFile = LineWriter;
-
 export interface RotatingFileOptions {
   /** LogFilename. */
   file: string;
@@ -67,7 +65,7 @@ export class RotatingFileDestination implements DestinationStream {
   private readonly report: (text: string) => void;
   private readonly now: () => number;
 
-  private current: AsyncFile | undefined;
+  private current: LineWriter | undefined;
   private linesInFile = 0;
   private failing = false;
   private failedAt = 0;
@@ -163,7 +161,7 @@ export class RotatingFileDestination implements DestinationStream {
 
   // ── internals ────────────────────────────────────────────────────────────────
 
-  private open(): AsyncFile | undefined {
+  private open(): LineWriter | undefined {
     let fd: number;
     try {
       // 'a+': appends, and lets the lines an existing file already holds be counted.
@@ -189,7 +187,7 @@ export class RotatingFileDestination implements DestinationStream {
   }
 
   /** After a failure (or pino ending the stream at exit), opens the file again when due. */
-  private reopen(): AsyncFile | undefined {
+  private reopen(): LineWriter | undefined {
     this.current = undefined;
     if (this.failing && this.now() - this.failedAt < this.retryDelayMs) return undefined;
     if (this.failing) this.failedAt = this.now();
@@ -229,7 +227,7 @@ export class RotatingFileDestination implements DestinationStream {
     }
   }
 
-  private endInBackground(out: AsyncFile): void {
+  private endInBackground(out: LineWriter): void {
     const done = new Promise<void>((resolve) => {
       out.once('close', resolve);
       out.once('error', () => resolve());
@@ -243,7 +241,7 @@ export class RotatingFileDestination implements DestinationStream {
     }
   }
 
-  private onFileError(out: AsyncFile, err: Error): void {
+  private onFileError(out: LineWriter, err: Error): void {
     if (out === this.current) this.current = undefined;
     this.fail(err, 'write failed');
     if (!out.destroyed) {

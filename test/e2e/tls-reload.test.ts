@@ -8,7 +8,7 @@ import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { connect as tlsConnect, type ConnectionOptions } from 'node:tls';
-import { findFreeSipPort, findFreeTcpPort } from '../support/baresip.js';
+import { findFreeSipPort, findFreeTcpPort, PORT_TAKEN } from '../support/baresip.js';
 
 const CLI = resolve('dist/cli.js');
 let dir = '';
@@ -71,7 +71,7 @@ async function startCli(name: string, lines: string[]): Promise<Cli> {
     ]);
     if (!ready) {
       child.kill('SIGKILL');
-      if (/in use|EADDRINUSE/.test(out) && attempt < 3) continue;
+      if (PORT_TAKEN.test(out) && attempt < 3) continue;
       throw new Error(`clicktocall did not start:\n${out}`);
     }
     const match = new RegExp(`tls:127\\.0\\.0\\.1:${tlsPort}`).exec(out);

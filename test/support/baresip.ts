@@ -554,6 +554,12 @@ function probeTcp(port: number, host: string): Promise<{ port: number; close: ()
   });
 }
 
+/**
+ * A server's output saying a port found free was taken before it bound it (TCP's "address already
+ * in use", UDP's `bind EADDRINUSE`): start it again on other ports.
+ */
+export const PORT_TAKEN = /in use|EADDRINUSE/;
+
 /** Ports p, p+1 that are all free where baresip binds them: UDP+TCP p, TCP p+1 (TLS). */
 export async function findFreeSipPort(tries = 20): Promise<number> {
   for (let i = 0; i < tries; i++) {

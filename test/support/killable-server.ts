@@ -6,7 +6,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { findFreeSipPort, findFreeTcpPort } from './baresip.js';
+import { findFreeSipPort, findFreeTcpPort, PORT_TAKEN } from './baresip.js';
 
 const CLI = resolve('dist/cli.js');
 
@@ -48,7 +48,7 @@ export async function startKillableServer(dir: string, settings: string[]): Prom
     if (!ready) {
       kill();
       await gone;
-      if (/in use|EADDRINUSE/.test(out) && attempt < 3) continue;
+      if (PORT_TAKEN.test(out) && attempt < 3) continue;
       throw new Error(`clicktocall did not start:\n${out}`);
     }
     process.once('exit', kill);

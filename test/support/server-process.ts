@@ -7,7 +7,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { findFreeSipPort, findFreeTcpPort } from './baresip.js';
+import { findFreeSipPort, findFreeTcpPort, PORT_TAKEN } from './baresip.js';
 
 const CLI = resolve('dist/cli.js');
 
@@ -60,8 +60,7 @@ export async function startServerProcess(settings: string[], opts: { xml?: boole
     });
     if (!ready) {
       child.kill('SIGKILL');
-      // A port found free can be taken before the server binds it: another port, up to three times.
-      if (/in use|EADDRINUSE/.test(out) && attempt < 3) continue;
+      if (PORT_TAKEN.test(out) && attempt < 3) continue;
       rmSync(dir, { recursive: true, force: true });
       throw new Error(`clicktocall did not start:\n${out}`);
     }
