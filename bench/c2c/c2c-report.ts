@@ -33,6 +33,8 @@ export function targetFor(r: SustainedResult): number | undefined {
 
 const ms = (x: number | undefined) => (x === undefined ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(0));
 const lat = (l: LatencySummary) => `${ms(l.p50)}/${ms(l.p99)}/${ms(l.max)}`;
+/** `; 3.9 % of requests over it` — what a p99 bound asks is under 1 %. */
+const overText = (l: LatencySummary) => (l.over ? `; ${(l.over.share * 100).toFixed(1)} % of requests over it` : '');
 export const mib = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '—' : (b / 2 ** 20).toFixed(0));
 const kib = (b: number | undefined) => (b === undefined || !Number.isFinite(b) ? '—' : (b / 1024).toFixed(1));
 
@@ -75,7 +77,8 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
       if (r.halfRate) {
         const others = (r.halfRateRuns?.length ?? 0) > 1 ? ` (median of ${r.halfRateRuns!.length} runs by p99: ${r.halfRateRuns!.map((x) => ms(x.requestToInvite.p99)).join(', ')} ms)` : '';
         lines.push(`      at half rate (${loadText(r.halfRate)}): request→INVITE ${lat(r.halfRate.requestToInvite)}${others}  request→Connected ${lat(r.halfRate.requestToConnected)}  failed ${r.halfRate.failed}` +
-          `  ${r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms)` +
+          `  ${r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms` +
+          `${overText(r.halfRate.requestToInvite)})` +
           `; server event-loop delay p99/max ${ms(r.halfRate.serverLoopDelayP99Ms)}/${ms(r.halfRate.serverLoopDelayMaxMs)} ms`);
         if (r.halfRate.serverGc) lines.push(`      server GC at half rate: ${gcText(r.halfRate.serverGc, r.halfRate.elapsedMs)}`);
       }

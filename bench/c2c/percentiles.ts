@@ -5,13 +5,24 @@ export interface LatencySummary {
   p50?: number;
   p99?: number;
   max?: number;
+  /**
+   * With a bound: the share of samples above it (0–1). A p99 bound restated — the p99 is under it
+   * only when this is under 1 % — it says how far off a missed target is, which the p99 does not.
+   */
+  over?: { ms: number; share: number };
 }
 
-export function summarize(samples: number[]): LatencySummary {
+export function summarize(samples: number[], overMs?: number): LatencySummary {
   if (samples.length === 0) return { count: 0 };
   const s = Float64Array.from(samples).sort();
   const rank = (p: number) => s[Math.min(s.length - 1, Math.max(0, Math.ceil(p * s.length) - 1))]!;
-  return { count: s.length, min: s[0]!, p50: rank(0.5), p99: rank(0.99), max: s[s.length - 1]! };
+  const summary: LatencySummary = { count: s.length, min: s[0]!, p50: rank(0.5), p99: rank(0.99), max: s[s.length - 1]! };
+  if (overMs !== undefined) {
+    let above = 0;
+    for (let i = s.length - 1; i >= 0 && s[i]! > overMs; i--) above++;
+    summary.over = { ms: overMs, share: above / s.length };
+  }
+  return summary;
 }
 
 /** Least-squares slope of y over x (units of y per unit of x); NaN with fewer than two points. */

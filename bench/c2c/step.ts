@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import type { Pinning } from './affinity.js';
 import { startBenchServer, type BenchServer } from './bench-server.js';
 import { drive, type Load, type Via } from './driver.js';
+import { C2C_TARGETS } from './c2c-report.js';
 import { summarize, type LatencySummary } from './percentiles.js';
 import { planner, type ScenarioSpec } from './scenarios.js';
 import { gcBetween, type GcPauses, type ServerMetrics } from './server-metrics.js';
@@ -237,7 +238,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       scenario: o.scenario.name, via: o.via, transport: o.transport, load: o.load, durationMs: o.durationMs,
       started, succeeded, failed: started - succeeded + warmupFailed, failures, failureSamples,
       sessionsPerSec, elapsedMs: driven.elapsedMs,
-      requestToInvite: summarize(inviteLatency),
+      requestToInvite: summarize(inviteLatency, C2C_TARGETS.inviteP99Ms),
       requestToConnected: summarize(connectLatency),
       serverCpuSeconds: cpu,
       cpuSecondsPer1000: started > 0 ? (cpu * 1000) / started : Number.NaN,

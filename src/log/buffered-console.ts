@@ -12,7 +12,7 @@ import { LineWriter } from './line-writer.js';
 export interface BufferedConsoleOptions {
   /** The descriptor (default 1, stdout). */
   fd?: number;
-  /** Bytes gathered before a write system call (default 16 KiB). */
+  /** Bytes gathered before a write system call (default 64 KiB: one LineWriter chunk). */
   minLength?: number;
   /** Gathered lines are written at most this many milliseconds late (default 100). */
   flushDelayMs?: number;
@@ -36,7 +36,7 @@ export class BufferedConsole implements DestinationStream {
 
   constructor(opts: BufferedConsoleOptions = {}) {
     // The descriptor is not ours to close (stdout): a later open could take its number.
-    const out = new LineWriter({ fd: opts.fd ?? 1, ownsFd: false, minLength: opts.minLength ?? 16 * 1024, maxLength: opts.maxBuffered ?? 4 * 1024 * 1024 });
+    const out = new LineWriter({ fd: opts.fd ?? 1, ownsFd: false, minLength: opts.minLength ?? 64 * 1024, maxLength: opts.maxBuffered ?? 4 * 1024 * 1024 });
     out.on('error', () => this.giveUp());
     out.on('drop', () => {
       // Said once, on stderr (the file, when LogFilename is set, still has every line).

@@ -275,7 +275,7 @@ export class BaresipPhone {
     }
     this.ctrl?.destroy();
     this.failPending(new Error(`${this.name}: stopped`));
-    process.off('exit', this.killOnExit);
+    untilExit.delete(this.killOnExit);
     rmSync(this.dir, { recursive: true, force: true });
   }
 
@@ -320,7 +320,7 @@ export class BaresipPhone {
     if (opts.sipTrace ?? true) args.push('-s');
     const child = spawn(baresip, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child = child;
-    process.on('exit', this.killOnExit);
+    killAtExit(this.killOnExit);
     child.stdout!.on('data', (chunk: Buffer) => this.appendLog('stdout', chunk.toString('utf8')));
     child.stderr!.on('data', (chunk: Buffer) => this.appendLog('stderr', chunk.toString('utf8')));
     child.on('error', (error) => this.markExited({ code: null, signal: null, error }));
@@ -512,6 +512,23 @@ export class BaresipPhone {
         `last ${tail.length} log lines:\n${tail.join('\n')}`,
     );
   }
+}
+
+/**
+ * What the process must do when it exits (kill a phone still running, remove its folder): one
+ * 'exit' listener for them all — a test file may hold a dozen phones at once, and a listener each
+ * made Node warn of a leak.
+ */
+const untilExit = new Set<() => void>();
+let exitHooked = false;
+function killAtExit(fn: () => void): void {
+  if (!exitHooked) {
+    exitHooked = true;
+    process.once('exit', () => {
+      for (const f of untilExit) f();
+    });
+  }
+  untilExit.add(fn);
 }
 
 /** The tone shared by the phones of one test process, removed when the process exits. */
