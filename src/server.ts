@@ -241,6 +241,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     allowFrom: config.referAllowFrom,
     users: config.referUser.map((u) => ({ user: u.user, password: u.password })),
     realm: config.tlsDomainName,
+    nonceLifetimeMs: config.referNonceLifetime * 1000,
+    maxNonces: config.referMaxNonces,
     ownHosts: [...new Set([advertised, ...(config.ipAddress ? [config.ipAddress] : []), hostOf(identity), ...sip.bound.map((b) => b.address)])].map((h) => h.toLowerCase()),
     onRefused: (reason, source) => {
       log.warn({ reason, source }, 'out-of-dialog REFER refused');

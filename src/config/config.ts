@@ -118,6 +118,8 @@ export interface Config {
   /** Seconds. */
   readonly httpNonceLifetime: number;
   readonly httpMaxNonces: number;
+  readonly referNonceLifetime: number;
+  readonly referMaxNonces: number;
   readonly referNotifyTimeout: number;
 }
 

@@ -219,6 +219,10 @@ export const SETTINGS: readonly SettingDef[] = [
     description: 'Seconds a digest nonce of the HTTP admin login stays valid (then `stale=true`).' },
   { key: 'httpMaxNonces', name: 'HttpMaxNonces', aliases: [], type: count(16, 1_000_000), default: 4096, repeats: false, group: 'sip',
     description: 'Digest nonces of the HTTP admin login whose use count is remembered (replay protection).' },
+  { key: 'referNonceLifetime', name: 'ReferNonceLifetime', aliases: [], type: seconds(10, 86400), default: 300, repeats: false, group: 'sip',
+    description: 'Seconds a digest nonce of inbound out-of-dialog REFER (ReferUser) stays valid (then `stale=true`).' },
+  { key: 'referMaxNonces', name: 'ReferMaxNonces', aliases: [], type: count(16, 1_000_000), default: 10000, repeats: false, group: 'sip',
+    description: 'Digest nonces of inbound out-of-dialog REFER whose use count is remembered (replay protection); beyond, the oldest are forgotten.' },
   { key: 'referNotifyTimeout', name: 'ReferNotifyTimeout', aliases: [], type: seconds(1, 3600), default: 32, repeats: false, group: 'sip',
     description: 'Seconds to wait for the final NOTIFY of a REFER before the call fails with 408.' },
 ];

@@ -77,6 +77,8 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.httpMaxIdempotencyKeys, 10000);
   assert.equal(c.httpNonceLifetime, 300);
   assert.equal(c.httpMaxNonces, 4096);
+  assert.equal(c.referNonceLifetime, 300);
+  assert.equal(c.referMaxNonces, 10000);
   assert.equal(c.referNotifyTimeout, 32);
 });
 

@@ -1,7 +1,8 @@
 // Digest on inbound out-of-dialog REFER (decisions.md §1, RFC 3261 §22.4, RFC 7616 §3.3/§5.5):
 // a nonce older than its lifetime is answered 401 stale=true, a nonce count seen before is a
 // replay (401), a wrong password or an unknown user gets 401, and none of them reaches the call
-// layer. Real SIP over loopback; the trigger's clock is injected so no test waits five minutes.
+// layer. Real SIP over loopback; the trigger's clock is injected so no test waits for a nonce's
+// lifetime (ReferNonceLifetime).
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { startSipEndpoint, type SipEndpoint } from '../../src/sip/stack/index.js';
@@ -16,9 +17,13 @@ import type { EventPublisher } from '../../src/call/publisher.js';
 
 const TIMERS = { t1: 20, t2: 80, t4: 100, timerD: 300 };
 const PASSWORD = 'refer-secret';
-const NONCE_LIFETIME_MS = 300_000;
+/** Below the default of 5 min, so that a lifetime not passed through would fail the stale test. */
+const NONCE_LIFETIME_MS = 60_000;
 
 let server: SipEndpoint;
+/** A second server whose trigger remembers only REFER_MAX_NONCES nonces (ReferMaxNonces). */
+let small: SipEndpoint;
+const REFER_MAX_NONCES = 16;
 let client: SipEndpoint;
 let clock = 1_000_000;
 /** Calls the trigger handed to the engine (which refuses each with 403, so nothing is placed). */
@@ -47,32 +52,33 @@ before(async () => {
       newId: () => `id-${started.length}`,
     },
   };
+  const trigger = { calls, allowFrom: [], users: [{ user: 'referrer', password: PASSWORD }], realm: 'c2c.test', ownHosts: ['127.0.0.1'] };
   installSipReferTrigger({
+    ...trigger,
     stack: server.stack,
-    calls,
-    allowFrom: [],
-    users: [{ user: 'referrer', password: PASSWORD }],
-    realm: 'c2c.test',
-    ownHosts: ['127.0.0.1'],
+    nonceLifetimeMs: NONCE_LIFETIME_MS,
     now: () => clock,
     onRefused: (reason) => refused.push(reason),
   });
+  small = await startSipEndpoint({ listeners, timers: realTimers, timerSettings: TIMERS, contactUser: 'c2c', userAgent: 'small' });
+  installSipReferTrigger({ ...trigger, stack: small.stack, maxNonces: REFER_MAX_NONCES, now: () => clock });
 });
 
 after(async () => {
   await client.close();
   await server.close();
+  await small.close();
 });
 
-function serverUri(user: string): string {
-  return `sip:${user}@127.0.0.1:${server.bound[0]!.port}`;
+function serverUri(user: string, to: SipEndpoint = server): string {
+  return `sip:${user}@127.0.0.1:${to.bound[0]!.port}`;
 }
 
 /** Sends an out-of-dialog REFER with `authorization` (if any); resolves with the final answer. */
-function refer(authorization?: string): Promise<{ status: number; response?: SipResponse }> {
-  const uri = serverUri('alice');
+function refer(authorization?: string, to: SipEndpoint = server): Promise<{ status: number; response?: SipResponse }> {
+  const uri = serverUri('alice', to);
   const req = client.stack.createRequest('REFER', uri, '<sip:referrer@127.0.0.1>', `<${uri}>`);
-  req.add('Refer-To', `<${serverUri('bob')}>`);
+  req.add('Refer-To', `<${serverUri('bob', to)}>`);
   if (authorization !== undefined) req.add('Authorization', authorization);
   return new Promise((resolve) => client.stack.request(req, (status, response) => resolve({ status, response })));
 }
@@ -86,8 +92,8 @@ function challengeOf(response: SipResponse | undefined): AuthChallenge {
   return sha;
 }
 
-function answer(digest: DigestClient, challenge: AuthChallenge, password = PASSWORD, username = 'referrer'): string {
-  const a = digest.authorize(challenge, { username, password }, { method: 'REFER', uri: serverUri('alice') });
+function answer(digest: DigestClient, challenge: AuthChallenge, password = PASSWORD, username = 'referrer', to: SipEndpoint = server): string {
+  const a = digest.authorize(challenge, { username, password }, { method: 'REFER', uri: serverUri('alice', to) });
   assert.ok(a.ok);
   return a.value.header;
 }
@@ -140,4 +146,24 @@ test('REFER digest: a wrong password, an unknown user, a nonce not ours → 401,
   assert.equal(started.length, 0);
   assert.ok(refused.includes('digest-bad-response'));
   assert.ok(refused.includes('digest-unknown-user'));
+});
+
+test('REFER digest: beyond ReferMaxNonces the least recently used nonce is forgotten and answered stale', async () => {
+  // One more nonce than the table holds, each used once (nc=1: accepted, the engine refuses with 403).
+  const uses: Array<{ digest: DigestClient; challenge: AuthChallenge }> = [];
+  for (let i = 0; i <= REFER_MAX_NONCES; i++) {
+    const challenge = challengeOf((await refer(undefined, small)).response);
+    const digest = new DigestClient();
+    assert.equal((await refer(answer(digest, challenge, PASSWORD, 'referrer', small), small)).status, 403, `nonce ${i} accepted`);
+    uses.push({ digest, challenge });
+  }
+  // The latest is still remembered: its next nc goes through.
+  const last = uses[REFER_MAX_NONCES]!;
+  assert.equal((await refer(answer(last.digest, last.challenge, PASSWORD, 'referrer', small), small)).status, 403);
+  // The first was pushed out: its nc history is unknown, so it is stale (a table of the default
+  // size would have accepted nc=2), never trusted again from scratch.
+  const first = uses[0]!;
+  const again = await refer(answer(first.digest, first.challenge, PASSWORD, 'referrer', small), small);
+  assert.equal(again.status, 401);
+  assert.equal(challengeOf(again.response).params.stale, 'true');
 });

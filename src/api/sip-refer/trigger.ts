@@ -25,13 +25,20 @@ export interface SipReferTriggerOptions {
   realm: string;
   /** Host names/addresses that are "us": a Request-URI or Refer-To there is named by its user part. */
   ownHosts: readonly string[];
+  /** How long a digest nonce stays valid (ms; default 5 min), then `stale=true`. */
+  nonceLifetimeMs?: number;
+  /** Nonces whose use count is remembered against replays (default 10,000; the oldest go first). */
+  maxNonces?: number;
   now?: () => number;
   onRefused?: (reason: string, source: string) => void;
 }
 
 export function installSipReferTrigger(opts: SipReferTriggerOptions): void {
   const digest = opts.users.length > 0
-    ? new DigestServer({ realm: opts.realm, nonceTtlMs: 300_000, algorithms: ['SHA-256', 'MD5'], now: opts.now ?? Date.now, maxTrackedNonces: 10_000 })
+    ? new DigestServer({
+      realm: opts.realm, nonceTtlMs: opts.nonceLifetimeMs ?? 300_000, algorithms: ['SHA-256', 'MD5'], now: opts.now ?? Date.now,
+      maxTrackedNonces: opts.maxNonces ?? 10_000,
+    })
     : undefined;
   const passwords = new Map(opts.users.map((u) => [u.user, u.password]));
   const { stack } = opts;
