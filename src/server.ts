@@ -282,6 +282,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     const onRestAuthFailure = (reason: string) => metrics.authFailure('rest', reason);
     webhooks = startWebhooks({
       publisher, urls: config.webhookUrl, secret: config.hookSecret, timers,
+      limits: {
+        maxQueued: config.webhookMaxQueued, maxAttempts: config.webhookMaxAttempts, baseDelayMs: config.webhookRetryDelay * 1000,
+        maxDelayMs: config.webhookMaxRetryDelay * 1000, attemptTimeoutMs: config.webhookTimeout * 1000,
+      },
       reportError: (err) => internalError(err, 'webhook'),
       onAttempt: (r) => { if (r.outcome !== 'delivered') log.warn({ ...r }, 'webhook delivery'); },
     });

@@ -65,6 +65,11 @@ export interface Config {
   readonly transferHookUrl: string | undefined;
   readonly hookSecret: string | undefined;
   readonly webhookUrl: readonly string[];
+  readonly webhookMaxQueued: number;
+  readonly webhookMaxAttempts: number;
+  readonly webhookRetryDelay: number;
+  readonly webhookMaxRetryDelay: number;
+  readonly webhookTimeout: number;
   readonly destinationAllow: readonly CompiledPattern[];
   readonly destinationDeny: readonly CompiledPattern[];
   readonly initiatorAllow: readonly CompiledPattern[];

@@ -13,6 +13,9 @@ export function validateConfig(config: Config, fileName: string): ConfigProblem[
   if (config.httpHeadersTimeout > config.httpRequestTimeout) {
     error('HttpHeadersTimeout', `${config.httpHeadersTimeout} s is more than HttpRequestTimeout (${config.httpRequestTimeout} s)`);
   }
+  if (config.webhookRetryDelay > config.webhookMaxRetryDelay) {
+    error('WebhookRetryDelay', `${config.webhookRetryDelay} s is more than WebhookMaxRetryDelay (${config.webhookMaxRetryDelay} s)`);
+  }
   if ((config.tlsCertificate === undefined) !== (config.tlsPrivateKey === undefined)) {
     error(config.tlsCertificate === undefined ? 'TLSCertificate' : 'TLSPrivateKey', 'TLSCertificate and TLSPrivateKey are set together');
   }

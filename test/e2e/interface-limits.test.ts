@@ -1,19 +1,35 @@
 /**
- * The XML and HTTP interfaces' limits are settings, and a running server honours them: each is
- * set far below its default here and crossed from outside (decisions: every limit configurable).
+ * The XML, HTTP and webhook limits are settings, and a running server honours them: each is set
+ * far below its default here and crossed from outside (decisions: every limit configurable).
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { request as httpRequest } from 'node:http';
+import { createServer, request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { connect as tcpConnect, type Socket } from 'node:net';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 
 const API_KEY = 'limits-test-key-0123456789abcdef';
 let server: ServerProcess;
 
+/** A webhook receiver that never answers: each POST (its delivery id, when) is noted and left hanging. */
+const hook = { posts: [] as { delivery: string; at: number }[], hanging: [] as ServerResponse[], server: undefined as Server | undefined, url: '' };
+
 before(async () => {
+  hook.server = createServer((req, res) => {
+    hook.posts.push({ delivery: String(req.headers['clicktocall-delivery']), at: Date.now() });
+    req.resume();
+    hook.hanging.push(res);
+  });
+  await new Promise<void>((r) => hook.server!.listen(0, '127.0.0.1', r));
+  hook.url = `http://127.0.0.1:${(hook.server.address() as AddressInfo).port}/hook`;
   server = await startServerProcess([
+    `WebhookUrl = ${hook.url}`,
+    'HookSecret = limits-test-hook-secret',
+    'WebhookMaxAttempts = 2',
+    'WebhookRetryDelay = 2',
+    'WebhookTimeout = 1',
     `ApiKey = tester|${createHash('sha256').update(API_KEY).digest('hex')}`,
     'XmlMaxConnections = 2',
     'XmlIdleTimeout = 1',
@@ -28,7 +44,12 @@ before(async () => {
     'DestinationDeny = ^sip:deny',
   ]);
 });
-after(async () => { await server?.stop(); });
+after(async () => {
+  await server?.stop();
+  for (const res of hook.hanging) res.destroy();
+  hook.server?.closeAllConnections();
+  await new Promise<void>((r) => (hook.server ? hook.server.close(() => r()) : r()));
+});
 
 function xmlSocket(): Promise<{ socket: Socket; closed: Promise<number> }> {
   return new Promise((resolve, reject) => {
@@ -52,6 +73,21 @@ test('XmlMaxConnections: a third connection closes the oldest; XmlIdleTimeout cl
   assert.ok(lived >= 900 && lived < 5000, `idle connection closed after ${lived} ms`);
   second.socket.destroy();
   third.socket.destroy();
+});
+
+// Before the event-log test: its hundred events queue deliveries behind this one.
+test('WebhookTimeout, WebhookRetryDelay, WebhookMaxAttempts: an unanswered delivery times out after 1 s, is tried again 2 s later, and not a third time', async () => {
+  assert.equal((await refusedCall()).status, 403); // one final event: one delivery
+  for (const until = Date.now() + 3000; Date.now() < until && hook.posts.length === 0;) await new Promise((r) => setTimeout(r, 20));
+  const first = hook.posts[0];
+  assert.ok(first, 'the event was posted to the webhook');
+  // By default (5 s timeout, 5 attempts) the second attempt would come 6 s after the first; a
+  // third, here, 2 s after the second attempt's timeout.
+  await new Promise((r) => setTimeout(r, Math.max(0, first.at + 6500 - Date.now())));
+  const attempts = hook.posts.filter((p) => p.delivery === first.delivery);
+  assert.equal(attempts.length, 2, `attempts of one delivery: ${JSON.stringify(attempts)}`);
+  const gap = attempts[1]!.at - attempts[0]!.at;
+  assert.ok(gap >= 2700 && gap < 4500, `1 s timeout + 2 s delay between the attempts, not ${gap} ms`);
 });
 
 function http(method: string, path: string, headers: Record<string, string>, body?: string): Promise<{ status: number; text: string }> {

@@ -84,6 +84,7 @@ test('cross-setting errors', () => {
   const errors = (text: string) => parse(text).errors.map((e) => e.text);
   assert.deepEqual(errors('SipT1 = 5000\nSipT2 = 4000'), ['clicktocall.config: SipT2: 4000 ms is less than SipT1 (5000 ms)']);
   assert.deepEqual(errors('HttpHeadersTimeout = 60\nHttpRequestTimeout = 30'), ['clicktocall.config: HttpHeadersTimeout: 60 s is more than HttpRequestTimeout (30 s)']);
+  assert.deepEqual(errors('WebhookRetryDelay = 120\nWebhookMaxRetryDelay = 60'), ['clicktocall.config: WebhookRetryDelay: 120 s is more than WebhookMaxRetryDelay (60 s)']);
   const idle = errors('HttpIdleTimeout = 15'); // event streams' heartbeat is 15 s: the range starts above it
   assert.equal(idle.length, 1);
   assert.match(idle[0]!, /HttpIdleTimeout/);

@@ -78,6 +78,11 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.httpNonceLifetime, 300);
   assert.equal(c.httpMaxNonces, 4096);
   assert.equal(c.referNonceLifetime, 300);
+  assert.equal(c.webhookMaxQueued, 1000);
+  assert.equal(c.webhookMaxAttempts, 5);
+  assert.equal(c.webhookRetryDelay, 1);
+  assert.equal(c.webhookMaxRetryDelay, 60);
+  assert.equal(c.webhookTimeout, 5);
   assert.equal(c.referMaxNonces, 10000);
   assert.equal(c.referNotifyTimeout, 32);
 });
