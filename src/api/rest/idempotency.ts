@@ -22,13 +22,16 @@ export type IdempotencyLookup =
   | { kind: 'mismatch'; outcome: IdempotentOutcome };
 
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+/** Keys remembered at most (`HttpMaxIdempotencyKeys`), and for how long each (24 h). */
+const DEFAULT_IDEMPOTENCY_KEYS = 10_000;
+const IDEMPOTENCY_TTL_MS = 24 * 3600_000;
 
 export class IdempotencyCache {
   private readonly entries = new Map<string, IdempotentOutcome>();
 
   constructor(
-    private readonly maxEntries = 10_000,
-    private readonly ttlMs = 24 * 3600_000,
+    private readonly maxEntries = DEFAULT_IDEMPOTENCY_KEYS,
+    private readonly ttlMs = IDEMPOTENCY_TTL_MS,
     private readonly now: () => number = Date.now,
   ) {}
 

@@ -98,7 +98,7 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
     const events = deps.events ?? new EventLog({ now, historyForAll: deps.store === undefined, ringSize: deps.eventLogSize });
     events.attach(deps.calls.publisher);
     const keys = new ApiKeyRing(deps.apiKeys, now);
-    const idempotency = new IdempotencyCache(deps.maxIdempotencyKeys ?? 10_000, 24 * 3600_000, now);
+    const idempotency = new IdempotencyCache(deps.maxIdempotencyKeys, undefined, now);
     const collector = new OpenApiCollector();
     const streams = new Set<SseStream>();
     const maxStreams = deps.maxStreams ?? DEFAULT_MAX_STREAMS;
