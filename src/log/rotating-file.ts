@@ -34,8 +34,9 @@ export interface RotatingFileOptions {
 
 const DEFAULT_KEEP = 5;
 // A write hands its bytes to libuv's pool, whose thread then takes the event loop's core for a
-// while: 64-KiB writes make a third as many as 16-KiB ones (main-thread time in them 266 → 95 ms
-// per 20 s at 2,000 sessions/s; issue 6). The flush delay still bounds how late a line lands.
+// while: 64-KiB writes make a third as many as 16-KiB ones (this file and the console together:
+// main-thread time in them 266 → 95 ms per 20 s at 2,000 sessions/s; issue 6). The flush delay
+// still bounds how late a line lands.
 const DEFAULT_MIN_LENGTH = 64 * 1024;
 const DEFAULT_FLUSH_DELAY_MS = 1000;
 const DEFAULT_MAX_BUFFERED = 16 * 1024 * 1024;
