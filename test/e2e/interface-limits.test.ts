@@ -6,8 +6,7 @@ import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { createServer, request as httpRequest, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { connect as tcpConnect, type Socket } from 'node:net';
+import { connect as tcpConnect, type AddressInfo, type Socket } from 'node:net';
 import { startServerProcess, type ServerProcess } from '../support/server-process.js';
 
 const API_KEY = 'limits-test-key-0123456789abcdef';
@@ -29,6 +28,7 @@ before(async () => {
     'HookSecret = limits-test-hook-secret',
     'WebhookMaxAttempts = 2',
     'WebhookRetryDelay = 2',
+    'WebhookMaxRetryDelay = 2',
     'WebhookTimeout = 1',
     `ApiKey = tester|${createHash('sha256').update(API_KEY).digest('hex')}`,
     'XmlMaxConnections = 2',
@@ -81,9 +81,10 @@ test('WebhookTimeout, WebhookRetryDelay, WebhookMaxAttempts: an unanswered deliv
   for (const until = Date.now() + 3000; Date.now() < until && hook.posts.length === 0;) await new Promise((r) => setTimeout(r, 20));
   const first = hook.posts[0];
   assert.ok(first, 'the event was posted to the webhook');
-  // By default (5 s timeout, 5 attempts) the second attempt would come 6 s after the first; a
-  // third, here, 2 s after the second attempt's timeout.
-  await new Promise((r) => setTimeout(r, Math.max(0, first.at + 6500 - Date.now())));
+  // With the default timeout (5 s) and delay (1 s) the second attempt would come 6 s after the
+  // first; without the limit of 2 attempts a third would come at 6 s (1 s timeout + 2 s delay,
+  // twice: the doubled delay is held to WebhookMaxRetryDelay).
+  await new Promise((r) => setTimeout(r, Math.max(0, first.at + 7500 - Date.now())));
   const attempts = hook.posts.filter((p) => p.delivery === first.delivery);
   assert.equal(attempts.length, 2, `attempts of one delivery: ${JSON.stringify(attempts)}`);
   const gap = attempts[1]!.at - attempts[0]!.at;
