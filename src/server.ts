@@ -210,6 +210,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     ownAddress: advertised,
     policy: config,
     traceLeg: trace.enabled ? (id, sipCallId) => trace.addLeg(id, sipCallId) : undefined,
+    onInviteSent: (request) => metrics.inviteSent(request.client.trigger, request.receivedAt!),
     onCallStart: (request) => {
       metrics.callStarted(request.id, request.mode, request.client.trigger);
       storeAttachment.begin(request);

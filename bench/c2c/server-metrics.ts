@@ -30,6 +30,42 @@ export interface ServerMetrics {
   callsEnded: Record<string, number>;
   /** Garbage-collection pauses so far, by kind (minor, major, incremental, weakcb). */
   gc: Record<string, GcPauses>;
+  /**
+   * `clicktocall_setup_invite_seconds`, every trigger together: request read → its INVITE handed
+   * to the transport, inside the server (absent from servers before this histogram).
+   */
+  setupInvite?: Histogram;
+}
+
+/** A Prometheus histogram read back: cumulative counts by upper bound (seconds, ascending; +Inf last). */
+export interface Histogram {
+  count: number;
+  sumSeconds: number;
+  buckets: { le: number; n: number }[];
+}
+
+/** What a histogram gathered between two scrapes. */
+export function histogramBetween(before: Histogram | undefined, after: Histogram | undefined): Histogram | undefined {
+  if (!after) return undefined;
+  const b = (le: number) => before?.buckets.find((x) => x.le === le)?.n ?? 0;
+  return {
+    count: after.count - (before?.count ?? 0),
+    sumSeconds: after.sumSeconds - (before?.sumSeconds ?? 0),
+    buckets: after.buckets.map((x) => ({ le: x.le, n: x.n - b(x.le) })),
+  };
+}
+
+/** The share of observations above `seconds` (a bucket bound, else the next bound up counts as under). */
+export function shareOver(h: Histogram, seconds: number): number {
+  if (h.count === 0) return 0;
+  const under = h.buckets.find((x) => x.le >= seconds - 1e-12)?.n ?? h.count;
+  return (h.count - under) / h.count;
+}
+
+/** The smallest bucket bound under which `q` of the observations lie (seconds; Infinity past the last bound). */
+export function quantileBound(h: Histogram, q: number): number | undefined {
+  if (h.count === 0) return undefined;
+  return h.buckets.find((x) => x.n >= q * h.count)?.le ?? Infinity;
 }
 
 /** Pauses of one kind: how many, their total, and how many were longer than 2 and 10 ms. */
@@ -106,6 +142,18 @@ export function parseMetrics(text: string): ServerMetrics {
         else if (labels.includes('le="0.01"')) gcUpTo10.set(gcKind(labels), value);
         break;
       }
+      case 'clicktocall_setup_invite_seconds_count': (m.setupInvite ??= emptyHistogram()).count += value; break;
+      case 'clicktocall_setup_invite_seconds_sum': (m.setupInvite ??= emptyHistogram()).sumSeconds += value; break;
+      case 'clicktocall_setup_invite_seconds_bucket': {
+        const le = /le="([^"]*)"/.exec(labels)?.[1];
+        if (le === undefined) break;
+        const bound = le === '+Inf' ? Infinity : Number(le);
+        const h = (m.setupInvite ??= emptyHistogram());
+        const bucket = h.buckets.find((x) => x.le === bound);
+        if (bucket) bucket.n += value; // the same bound of another trigger
+        else h.buckets.push({ le: bound, n: value });
+        break;
+      }
       case 'clicktocall_calls_ended_total': {
         const o = /outcome="([^"]*)"/.exec(labels)?.[1] ?? '';
         m.callsEnded[o] = (m.callsEnded[o] ?? 0) + value;
@@ -113,6 +161,7 @@ export function parseMetrics(text: string): ServerMetrics {
       }
     }
   }
+  m.setupInvite?.buckets.sort((a, b) => a.le - b.le);
   for (const [kind, p] of Object.entries(m.gc)) {
     const upTo2 = gcUpTo2.get(kind);
     const upTo10 = gcUpTo10.get(kind);
@@ -120,6 +169,10 @@ export function parseMetrics(text: string): ServerMetrics {
     if (upTo10 !== undefined) p.over10ms = p.count - upTo10;
   }
   return m;
+}
+
+function emptyHistogram(): Histogram {
+  return { count: 0, sumSeconds: 0, buckets: [] };
 }
 
 function gcKind(labels: string): string {

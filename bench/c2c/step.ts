@@ -13,7 +13,7 @@ import { drive, type Load, type Via } from './driver.js';
 import { C2C_TARGETS } from './c2c-report.js';
 import { summarize, type LatencySummary } from './percentiles.js';
 import { planner, type ScenarioSpec } from './scenarios.js';
-import { gcBetween, type GcPauses, type ServerMetrics } from './server-metrics.js';
+import { gcBetween, histogramBetween, type GcPauses, type Histogram, type ServerMetrics } from './server-metrics.js';
 import { startPhone, type Phone, type PhoneReport, type PhoneRole, type SipTransport } from './sipp-farm.js';
 import { epochMs } from './clock.js';
 import { clockTicksPerSecond, readProcUsage } from './proc-usage.js';
@@ -94,6 +94,12 @@ export interface StepResult {
   serverLoopDelayMaxMs?: number;
   /** The server's garbage-collection pauses over the step, by kind (what the latency tail waits behind). */
   serverGc?: Record<string, GcPauses>;
+  /**
+   * The server's own part of request→INVITE over the step (its `clicktocall_setup_invite_seconds`:
+   * from reading the request to handing the INVITE to the socket); the rest of the wire figure is
+   * the request waiting to be read and the datagram's way to SIPp.
+   */
+  serverSetupInvite?: Histogram;
   /** SIP messages the server received + sent, per session and per second. */
   sipMessagesPerSession: number;
   sipMessagesPerSec: number;
@@ -245,6 +251,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       serverRssBytes: u1?.rssBytes, serverPeakRssBytes: u1?.peakRssBytes, serverHeapUsedBytes: m1.heapUsedBytes,
       serverLoopDelayP99Ms: m1.loopDelayP99Ms, serverLoopDelayMaxMs: m1.loopDelayMaxMs,
       serverGc: gcBetween(m0, m1),
+      serverSetupInvite: histogramBetween(m0.setupInvite, m1.setupInvite),
       sipMessagesPerSession: perSession,
       sipMessagesPerSec: perSession * sessionsPerSec,
       serverRetransmissions: m1.retransmissions !== undefined && m0.retransmissions !== undefined ? m1.retransmissions - m0.retransmissions : undefined,

@@ -22,6 +22,8 @@ export interface EngineOptions {
   policy: AdmissionPolicy;
   transferHook?: SessionContext['transferHook'];
   traceLeg?: SessionContext['traceLeg'];
+  /** Told when a call's INVITE to the initiator went to the transport (setup-latency metric). */
+  onInviteSent?: (request: CallRequest) => void;
   /** Told of every request before it is admitted or refused (the record store's `begin`). */
   onCallStart?: (request: CallRequest) => void;
   now?: () => number;
@@ -63,6 +65,13 @@ export class CallEngine {
       allowTarget: (uri) => this.admission.allowTarget(uri),
       transferHook: opts.transferHook,
       traceLeg: opts.traceLeg,
+      inviteSent: opts.onInviteSent && ((request) => {
+        try {
+          opts.onInviteSent!(request);
+        } catch (err) {
+          this.opts.reportError(err, 'onInviteSent');
+        }
+      }),
       findParty: (callId, a, b) => {
         for (const s of this.calls.values()) {
           const party = s.partyForDialog(callId, a, b);

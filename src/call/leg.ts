@@ -16,6 +16,8 @@ export type LegState = 'calling' | 'ringing' | 'answered' | 'failed' | 'ended';
  * its legs, instead of an object and four closures per leg kept for the whole call (issue 6).
  */
 export interface LegHandler {
+  /** The INVITE went to the transport (once; its target resolved). */
+  onLegSent?(leg: OutgoingLeg): void;
   /** The first 180/183 (once). */
   onLegRinging(leg: OutgoingLeg, res: SipResponse): void;
   /** The 2xx: the session exists; the owner sends the ACK with `session.ack(seq, body?)`. */
@@ -61,6 +63,7 @@ export class OutgoingLeg {
       this.cancel(408);
     }, this.ringTimeoutMs);
     this.client = this.stack.invite(request, {
+      onSent: () => this.handler.onLegSent?.(this),
       onProgress: (res) => {
         if (this.state !== 'calling' || res.status < 180) return;
         this.state = 'ringing';

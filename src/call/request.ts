@@ -35,6 +35,12 @@ export interface CallRequest {
   mode: CallMode;
   options: CallOptions;
   client: { address: string; port: number; trigger: TriggerName; key?: string };
+  /**
+   * When the trigger had the request's bytes (`performance.now()`), for the setup-latency metric
+   * (request → the initiator's INVITE on its way); cleared when the first message to the
+   * initiator is not that INVITE (out-of-dialog REFER).
+   */
+  receivedAt?: number;
 }
 
 export interface RawCallInput {
@@ -45,6 +51,8 @@ export interface RawCallInput {
   mode?: string;
   client: { address: string; port: number; trigger: TriggerName; key?: string };
   options?: Partial<CallOptions>;
+  /** When the trigger read the request (`performance.now()`); now, when not given. */
+  receivedAt?: number;
 }
 
 export interface PrepareContext {
@@ -104,6 +112,7 @@ export function prepareCallRequest(input: RawCallInput, ctx: PrepareContext): Pr
       mode,
       options: { ...ctx.defaults, ...stripUndefined(input.options ?? {}) },
       client: input.client,
+      receivedAt: input.receivedAt ?? performance.now(),
     },
   };
 }

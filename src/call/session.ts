@@ -33,6 +33,8 @@ export interface SessionContext {
   allowTarget(uri: string): boolean;
   /** Finds the connected party of any call whose dialog is (callId, tags) — attended transfer. */
   findParty?: (callId: string, tagA: string, tagB: string) => { session: CallSession; party: Party } | undefined;
+  /** The initiator's INVITE went to the transport (metrics: the server's part of the setup). */
+  inviteSent?: (request: CallRequest) => void;
   /** The SIP Call-ID of one of this call's legs (for the ladder trace). */
   traceLeg?: (callId: string, sipCallId: string) => void;
   /** TransferHookUrl: asked before acting on a transfer. */
@@ -108,6 +110,10 @@ export class CallSession implements LegHandler, FixedTimerOwner {
 
   // ── LegHandler: what the initiator and destination legs report ─────────────────
 
+  onLegSent(leg: OutgoingLeg): void {
+    if (leg === this.initiatorLeg && this.request.receivedAt !== undefined) this.ctx.inviteSent?.(this.request);
+  }
+
   onLegRinging(leg: OutgoingLeg): void {
     if (leg === this.initiatorLeg) this.event('ringing', 'initiator', 180, TEXT.ringingInitiator);
     else if (leg === this.destinationLeg) this.destinationRings();
@@ -161,6 +167,8 @@ export class CallSession implements LegHandler, FixedTimerOwner {
   private oodRefer(): void {
     this.state = 'referring';
     const req = this.request;
+    // The initiator hears this REFER first: an INVITE after a refusal is not the setup's latency.
+    req.receivedAt = undefined;
     const refer = this.ctx.stack.createRequest('REFER', req.initiator, `<${this.ctx.identity}>`, `<${req.initiator}>`);
     this.ctx.traceLeg?.(req.id, refer.callId);
     this.oodClient = this.ctx.stack.refer(refer, req.destination, {

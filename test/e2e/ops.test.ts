@@ -67,6 +67,42 @@ test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, intern
   assert.ok((await csv.text()).includes(list.calls[0]!.id));
 });
 
+test('clicktocall_setup_invite_seconds: one observation per call and trigger, none for a call that opens with an out-of-dialog REFER', async () => {
+  const srv = await startServerProcess(['SipT1 = 20', 'SipT4 = 100', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
+  cleanups.push(() => srv.stop());
+  // Busy at once: each call is over as soon as its INVITE is answered. Our stack answers an
+  // out-of-dialog REFER 405, so an ood-refer call falls back to INVITE-then-REFER.
+  const a = await TestPhone.start({ name: 'alice', behaviour: { reject: 486 } });
+  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
+  cleanups.push(() => a.stop(), () => b.stop());
+  const base = `http://127.0.0.1:${srv.httpPort}`;
+  const xml = await XmlClient.connect(srv.xmlPort);
+  cleanups.push(() => xml.close());
+  const request = (mode: string) => `<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination>${mode}</Request></ClickToCall>`;
+  xml.send(request(''));
+  await xml.waitFor(/Code="486" Leg="Initiator"/, 8000);
+  xml.send(request('<Mode>ood-refer</Mode>'));
+  await waitFor(() => (xml.text().match(/Code="486" Leg="Initiator"/g) ?? []).length === 2, 8000, 'the ood-refer call to fall back and fail');
+  assert.match(xml.text(), /Out-of-dialog REFER refused \(\d+\): calling the initiator/);
+  const rest = await fetch(`${base}/v1/calls`, {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ initiator: a.uri, destination: b.uri }),
+  });
+  assert.equal(rest.status, 201, await rest.text());
+  const legacy = await fetch(`${base}/clicktocall.html?initiator=${encodeURIComponent(a.uri)}&destination=${encodeURIComponent(b.uri)}`);
+  assert.equal(legacy.status, 200);
+  await waitFor(() => a.received('INVITE').length >= 4, 5000, 'four INVITEs at alice');
+  const text = await (await fetch(`${base}/metrics`)).text();
+  const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}+.]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  // The XML call that fell back counted nothing: its first message to alice was the REFER.
+  assert.equal(value('clicktocall_setup_invite_seconds_count{trigger="xml"}'), 1, text);
+  assert.equal(value('clicktocall_setup_invite_seconds_count{trigger="rest"}'), 1);
+  assert.equal(value('clicktocall_setup_invite_seconds_count{trigger="http"}'), 1);
+  for (const trigger of ['xml', 'rest', 'http']) {
+    assert.equal(value(`clicktocall_setup_invite_seconds_bucket{le="+Inf",trigger="${trigger}"}`), 1, trigger);
+    assert.ok(value(`clicktocall_setup_invite_seconds_sum{trigger="${trigger}"}`) > 0, `${trigger}: a time was measured`);
+  }
+});
+
 test('SIGTERM: calls in progress may finish, new ones get 503, the server exits 0', async () => {
   const srv = await startServerProcess(['SipT1 = 20', 'SipT4 = 100', 'DrainTimeout = 3', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
   const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20 } });

@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { gcBetween, parseMetrics } from '../../bench/c2c/server-metrics.js';
+import { gcBetween, histogramBetween, parseMetrics, quantileBound, shareOver } from '../../bench/c2c/server-metrics.js';
 import { gcText, settleGcText } from '../../bench/c2c/c2c-report.js';
 
 /** The GC histogram as the server exposes it (prom-client, GC_PAUSE_BUCKETS), for one kind. */
@@ -59,4 +59,29 @@ test('the hold test says whether its settled memory came after an old-generation
   assert.equal(settleGcText(2), '; 2 old-generation collections while settling');
   assert.equal(settleGcText(1), '; 1 old-generation collection while settling');
   assert.match(settleGcText(0), /no old-generation collection while settling: the figures still hold the set-up's garbage/);
+});
+
+test('the bench reads the server\'s own request→INVITE histogram, every trigger together, and what a run added', () => {
+  const series = (trigger: string, upTo: Record<string, number>, count: number, sum: number) => [
+    ...Object.entries(upTo).map(([le, n]) => `clicktocall_setup_invite_seconds_bucket{le="${le}",trigger="${trigger}"} ${n}`),
+    `clicktocall_setup_invite_seconds_bucket{le="+Inf",trigger="${trigger}"} ${count}`,
+    `clicktocall_setup_invite_seconds_sum{trigger="${trigger}"} ${sum}`,
+    `clicktocall_setup_invite_seconds_count{trigger="${trigger}"} ${count}`,
+  ].join('\n');
+  const before = parseMetrics(series('xml', { '0.00025': 90, '0.002': 99, '0.005': 100 }, 100, 0.02));
+  const after = parseMetrics([
+    series('xml', { '0.00025': 1080, '0.002': 1097, '0.005': 1099 }, 1100, 0.3),
+    series('rest', { '0.00025': 0, '0.002': 0, '0.005': 0 }, 0, 0),
+  ].join('\n'));
+  assert.equal(after.setupInvite?.count, 1100);
+  const run = histogramBetween(before.setupInvite, after.setupInvite)!;
+  assert.equal(run.count, 1000);
+  assert.ok(Math.abs(run.sumSeconds - 0.28) < 1e-9);
+  assert.deepEqual(run.buckets.map((b) => [b.le, b.n]), [[0.00025, 990], [0.002, 998], [0.005, 999], [Infinity, 1000]]);
+  assert.equal(shareOver(run, 0.002), 0.002, 'two of the thousand over 2 ms');
+  assert.equal(quantileBound(run, 0.99), 0.00025);
+  assert.equal(quantileBound(run, 0.999), 0.005);
+  assert.equal(quantileBound(run, 1), Infinity);
+  assert.equal(parseMetrics('clicktocall_calls_active 0').setupInvite, undefined, 'a server without the histogram');
+  assert.equal(histogramBetween(undefined, undefined), undefined);
 });

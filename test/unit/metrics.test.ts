@@ -98,3 +98,18 @@ test('a batch of GC entries is recorded entry by entry, by kind', () => {
   assert.equal(n, 4);
   assert.deepEqual(seen, [['minor', 0.002], ['minor', 0.003], ['major', 0.009], ['other', 0.001]]);
 });
+
+test('clicktocall_setup_invite_seconds: the time since the request was read, by trigger, with 2 ms as a bucket bound', async () => {
+  const m = new Metrics(sources, { defaultMetrics: false });
+  m.inviteSent('xml', performance.now() - 3); // read 3 ms ago
+  m.inviteSent('xml', performance.now() + 1); // a clock read later than now counts as 0, not negative
+  m.inviteSent('rest', performance.now());
+  const text = await m.registry.metrics();
+  const value = (series: string) => Number(new RegExp(`^${series.replace(/[{}+.]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+  assert.equal(value('clicktocall_setup_invite_seconds_count{trigger="xml"}'), 2, text);
+  assert.equal(value('clicktocall_setup_invite_seconds_bucket{le="0.0001",trigger="xml"}'), 1, 'the 0-ms one');
+  assert.equal(value('clicktocall_setup_invite_seconds_bucket{le="0.002",trigger="xml"}'), 1, 'the 3-ms one is over 2 ms');
+  assert.equal(value('clicktocall_setup_invite_seconds_bucket{le="+Inf",trigger="xml"}'), 2);
+  assert.ok(value('clicktocall_setup_invite_seconds_sum{trigger="xml"}') >= 0.003);
+  assert.equal(value('clicktocall_setup_invite_seconds_count{trigger="rest"}'), 1);
+});

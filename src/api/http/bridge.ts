@@ -15,6 +15,7 @@ export function legacyHandler(deps: CallDeps): LegacyCallHandler {
         anchor: request.anchor,
         mode: request.mode,
         client: { address: request.client.address, port: request.client.port, trigger: 'http', key: clientKeyFor(request.client.address) },
+        receivedAt: request.receivedAt,
       });
       if (!submitted.ok) {
         const status = submitted.status === 403 || submitted.status === 503 ? submitted.status : 400;

@@ -146,6 +146,7 @@ export const legacyRoutes = Object.assign(
             port: request.raw.socket?.remotePort ?? 0,
           },
           via: 'http',
+          receivedAt: performance.now() - reply.elapsedTime,
         };
         // A throw here reaches the server's error handler: 500, counted as an internal error.
         const result = options.handler.submit(call);

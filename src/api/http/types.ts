@@ -19,6 +19,8 @@ export interface LegacyCallRequest {
   readonly mode?: CallMode;
   readonly client: HttpClient;
   readonly via: 'http';
+  /** When the server had the request (`performance.now()`). */
+  readonly receivedAt?: number;
 }
 
 export type LegacySubmitResult =

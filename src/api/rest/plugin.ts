@@ -370,6 +370,8 @@ export function restPlugin(deps: RestDeps): FastifyPluginAsync {
         mode: body.mode,
         client: { address: peerAddress(request), port: request.raw.socket?.remotePort ?? 0, trigger: 'rest', key: clientKeyOf(principal) },
         options,
+        // Fastify's clock (performance.now) started when it routed the request.
+        receivedAt: performance.now() - reply.elapsedTime,
       }, onEvent);
       const extras: CallExtras = {};
       if (body.statusCallback !== undefined) extras.statusCallback = body.statusCallback;

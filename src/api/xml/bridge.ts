@@ -35,6 +35,7 @@ export function xmlHandler(deps: CallDeps): XmlRequestHandler {
         anchor: request.anchor,
         mode: request.mode,
         client: { address: request.client.address, port: request.client.port, trigger: 'xml', key: clientKeyFor(request.client.address) },
+        receivedAt: request.receivedAt,
       }, (e) => {
         const r = xmlResultFor(e);
         if (r) sink.result(r);

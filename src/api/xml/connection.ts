@@ -97,18 +97,19 @@ export class XmlConnection {
   #onData(chunk: Buffer): void {
     if (this.#closing || this.#closed) return;
     this.#armIdleTimer();
-    this.#handleItems(this.#framer.push(chunk));
+    this.#handleItems(this.#framer.push(chunk), performance.now());
   }
 
   #onPeerEnd(): void {
     // The client half-closed: answer what it sent, keep writing results of open requests,
     // and end our side once none is left.
     this.#peerEnded = true;
-    if (!this.#closing) this.#handleItems(this.#framer.end());
+    if (!this.#closing) this.#handleItems(this.#framer.end(), performance.now());
     if (this.#openRequests === 0) this.close();
   }
 
-  #handleItems(items: FramedItem[]): void {
+  /** `readAt`: when the bytes that completed these documents were read (setup-latency metric). */
+  #handleItems(items: FramedItem[], readAt: number): void {
     for (const item of items) {
       if (this.#closing || this.#closed) return;
       this.#settings.counters.documents++;
@@ -135,15 +136,15 @@ export class XmlConnection {
         this.write(renderResponse(echo, { code: 503, text: XML_TEXT.tooManyRequests }));
         continue;
       }
-      this.#submit(extraction.fields, echo);
+      this.#submit(extraction.fields, echo, readAt);
     }
   }
 
-  #submit(fields: ClickToCallFields, echo: XmlEcho | null): void {
+  #submit(fields: ClickToCallFields, echo: XmlEcho | null, receivedAt: number): void {
     this.#openRequests++;
     const sink = new RequestSink(this, echo);
     try {
-      this.#settings.handler.submit({ ...fields, client: this.client }, sink);
+      this.#settings.handler.submit({ ...fields, client: this.client, receivedAt }, sink);
     } catch (err) {
       this.#internalError(err);
       sink.result({ code: 500, text: XML_TEXT.internalError });

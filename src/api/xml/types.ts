@@ -10,6 +10,8 @@ export interface XmlClient {
 /** A ClickToCall request handed to the engine. */
 export interface XmlCallRequest extends ClickToCallFields {
   readonly client: XmlClient;
+  /** When its bytes were read (`performance.now()`). */
+  readonly receivedAt?: number;
 }
 
 /**

@@ -20,6 +20,8 @@ export interface InviteClientHandler {
    * (late offer: the answer goes in the ACK, RFC 3264 / RFC 3725 flow I).
    */
   onAnswer(res: SipResponse, session: InviteSession, seq: number): void;
+  /** The INVITE went to the transport (the first time; its target resolved). */
+  onSent?(): void;
   /** Another 2xx from a fork (already acknowledged). Default: BYE it. */
   onFork?(res: SipResponse, session: InviteSession): void;
   /** The INVITE failed: the final status (≥ 300), 408 on timeout, 503 on transport error. */
@@ -69,6 +71,10 @@ export class InviteClient implements ClientTransactionUser {
 
   start(): void {
     if (this.request) this.host.sendRequest(this.request, this);
+  }
+
+  onSent(): void {
+    this.handler.onSent?.();
   }
 
   /** CANCEL the INVITE (§9.1). Before any provisional response, it waits for one. */

@@ -537,6 +537,7 @@ export class SipStack implements DialogHost {
   }
 
   sendRequest(req: SipRequest, user: ClientTransactionUser): void {
+    const origin = user;
     if (this.closed) {
       user.onTransportError(new Error('stack closed'), undefined as unknown as ClientTransaction);
       return;
@@ -567,6 +568,7 @@ export class SipStack implements DialogHost {
         onTerminated: forwardTerminated(user),
       };
       this.transactions.sendRequest(req, dest, failover);
+      origin.onSent?.();
     }, (err) => user.onTransportError(err, undefined as unknown as ClientTransaction));
   }
 

@@ -37,6 +37,11 @@ export interface ClientTransactionUser {
   /** A send of the request, a retransmission of it, or the ACK failed. */
   onTransportError(err: Error, tx: ClientTransaction): void;
   onTerminated?(tx: ClientTransaction): void;
+  /**
+   * Told by the stack once the request went to the transport for the first time (its target
+   * resolved): the end of a setup-latency measure. Not for retries, failover or credentials.
+   */
+  onSent?(): void;
 }
 
 export interface ServerTransactionUser {
