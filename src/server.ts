@@ -260,6 +260,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       maxOpenRequestsPerConnection: config.xmlMaxRequestsPerConnection,
       maxConnections: config.xmlMaxConnections,
       idleTimeoutMs: config.xmlIdleTimeout * 1000,
+      closeGraceMs: config.xmlCloseGrace * 1000,
       maxWriteBufferBytes: config.xmlMaxWriteBuffer,
       allowFrom: config.xmlAllowFrom.length ? (a) => cidrListContains(config.xmlAllowFrom, a) : undefined,
       secret: config.xmlSecret,
@@ -287,6 +288,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         maxQueued: config.webhookMaxQueued, maxAttempts: config.webhookMaxAttempts, baseDelayMs: config.webhookRetryDelay * 1000,
         maxDelayMs: config.webhookMaxRetryDelay * 1000, attemptTimeoutMs: config.webhookTimeout * 1000,
       },
+      maxCallbackUrls: config.webhookMaxCallbackUrls,
       reportError: (err) => internalError(err, 'webhook'),
       onAttempt: (r) => { if (r.outcome !== 'delivered') log.warn({ ...r }, 'webhook delivery'); },
     });
@@ -301,7 +303,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       {
         legacy: { handler: legacyHandler(calls), authenticate, page: false },
         plugins: [restPlugin({ calls, apiKeys: config.apiKey, admin, store, webhooks, timers, logger: httpLog, onAuthFailure: onRestAuthFailure,
-          maxStreams: config.httpMaxEventStreams, maxStreamBufferBytes: config.httpMaxStreamBuffer, eventLogSize: config.httpEventLogSize,
+          maxStreams: config.httpMaxEventStreams, heartbeatMs: config.httpEventHeartbeat * 1000,
+          maxStreamBufferBytes: config.httpMaxStreamBuffer, eventLogSize: config.httpEventLogSize,
           maxIdempotencyKeys: config.httpMaxIdempotencyKeys }), pagePlugin(),
           traceRoutes(trace, { authenticate: restAuthHook({ keys: new ApiKeyRing(config.apiKey), admin, logger: httpLog, onFailure: onRestAuthFailure }) }), opsRoutes({
           metrics: async () => ({ contentType: metrics.registry.contentType, body: await metrics.registry.metrics() }),

@@ -70,6 +70,7 @@ export interface Config {
   readonly webhookRetryDelay: number;
   readonly webhookMaxRetryDelay: number;
   readonly webhookTimeout: number;
+  readonly webhookMaxCallbackUrls: number;
   readonly destinationAllow: readonly CompiledPattern[];
   readonly destinationDeny: readonly CompiledPattern[];
   readonly initiatorAllow: readonly CompiledPattern[];
@@ -106,6 +107,8 @@ export interface Config {
   readonly xmlMaxConnections: number;
   /** Seconds; 0: never. */
   readonly xmlIdleTimeout: number;
+  /** Seconds; 0: destroyed at once. */
+  readonly xmlCloseGrace: number;
   readonly xmlMaxWriteBuffer: number;
   readonly httpMaxConnections: number;
   readonly httpMaxBodySize: number;
@@ -117,6 +120,8 @@ export interface Config {
   readonly httpIdleTimeout: number;
   readonly httpMaxRequestsPerSocket: number;
   readonly httpMaxEventStreams: number;
+  /** Seconds (HttpEventHeartbeat < HttpIdleTimeout). */
+  readonly httpEventHeartbeat: number;
   readonly httpMaxStreamBuffer: number;
   readonly httpEventLogSize: number;
   readonly httpMaxIdempotencyKeys: number;

@@ -16,6 +16,11 @@ export function validateConfig(config: Config, fileName: string): ConfigProblem[
   if (config.webhookRetryDelay > config.webhookMaxRetryDelay) {
     error('WebhookRetryDelay', `${config.webhookRetryDelay} s is more than WebhookMaxRetryDelay (${config.webhookMaxRetryDelay} s)`);
   }
+  // A stream's heartbeat is its only traffic between events: at or beyond the idle timeout the
+  // server would destroy a quiet stream before its next ping.
+  if (config.httpEventHeartbeat >= config.httpIdleTimeout) {
+    error('HttpEventHeartbeat', `${config.httpEventHeartbeat} s is not less than HttpIdleTimeout (${config.httpIdleTimeout} s): quiet event streams would be closed`);
+  }
   if ((config.tlsCertificate === undefined) !== (config.tlsPrivateKey === undefined)) {
     error(config.tlsCertificate === undefined ? 'TLSCertificate' : 'TLSPrivateKey', 'TLSCertificate and TLSPrivateKey are set together');
   }

@@ -12,12 +12,12 @@ import { startServerProcess, type ServerProcess } from '../support/server-proces
 const API_KEY = 'limits-test-key-0123456789abcdef';
 let server: ServerProcess;
 
-/** A webhook receiver that never answers: each POST (its delivery id, when) is noted and left hanging. */
-const hook = { posts: [] as { delivery: string; at: number }[], hanging: [] as ServerResponse[], server: undefined as Server | undefined, url: '' };
+/** A webhook receiver that never answers: each POST (its path, delivery id, when) is noted and left hanging. */
+const hook = { posts: [] as { path: string; delivery: string; at: number }[], hanging: [] as ServerResponse[], server: undefined as Server | undefined, url: '' };
 
 before(async () => {
   hook.server = createServer((req, res) => {
-    hook.posts.push({ delivery: String(req.headers['clicktocall-delivery']), at: Date.now() });
+    hook.posts.push({ path: req.url ?? '', delivery: String(req.headers['clicktocall-delivery']), at: Date.now() });
     req.resume();
     hook.hanging.push(res);
   });
@@ -30,15 +30,20 @@ before(async () => {
     'WebhookRetryDelay = 2',
     'WebhookMaxRetryDelay = 2',
     'WebhookTimeout = 1',
+    'WebhookMaxCallbackUrls = 2',
     `ApiKey = tester|${createHash('sha256').update(API_KEY).digest('hex')}`,
     'XmlMaxConnections = 2',
     'XmlIdleTimeout = 1',
     'XmlMaxRequestsPerConnection = 1',
+    'XmlCloseGrace = 2',
+    // Room for the answers the XmlCloseGrace test leaves unread (not the limit under test there).
+    'XmlMaxWriteBuffer = 67108864',
     'HttpMaxBodySize = 1024',
     'HttpMaxHeaderSize = 2048',
     'HttpMaxEventStreams = 1',
     'HttpMaxRequestsPerSocket = 2',
     'HttpEventLogSize = 100',
+    'HttpEventHeartbeat = 1',
     'TranslationPattern = ^(sip:.+)$',
     'TranslationOutput = $1',
     'DestinationDeny = ^sip:deny',
@@ -191,4 +196,118 @@ test('HttpEventLogSize: a stream resuming from before the last 100 events is tol
   for (let i = 0; i < 60; i++) assert.equal((await refusedCall()).status, 403);
   const beyond = await streamUntil({ 'last-event-id': id! }, (t) => /no longer held/.test(t), 3000);
   assert.match(beyond, /no longer held/);
+});
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+
+async function waitUntil(what: string, ms: number, done: () => boolean): Promise<void> {
+  for (const until = Date.now() + ms; !done(); await sleep(20)) {
+    if (Date.now() > until) assert.fail(`${what}: not within ${ms} ms`);
+  }
+}
+
+test('HttpEventHeartbeat: an event stream gets a `: ping` comment every second, not every 15 s', async () => {
+  const pings: number[] = [];
+  let opened = 0;
+  for (let attempt = 0; opened === 0; attempt++) {
+    // The previous test's streams may still count for a moment against HttpMaxEventStreams = 1.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest({ host: '127.0.0.1', port: server.httpPort, path: '/v1/events', headers: auth, agent: false }, (res) => {
+        if (res.statusCode !== 200) {
+          clearTimeout(timer);
+          res.resume();
+          resolve(res.statusCode ?? 0);
+          return;
+        }
+        opened = Date.now();
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (d: string) => {
+          text += d;
+          const seen = text.match(/^: ping$/gm)?.length ?? 0;
+          while (pings.length < seen) pings.push(Date.now() - opened);
+          if (pings.length >= 2) finish();
+        });
+      });
+      const timer = setTimeout(() => finish(), 3500);
+      const finish = () => { clearTimeout(timer); req.destroy(); resolve(200); };
+      req.on('error', (err) => { if (opened === 0) reject(err); });
+      req.end();
+    });
+    if (status !== 200) {
+      assert.equal(status, 503, 'only the one-stream limit may refuse the stream');
+      assert.ok(attempt < 10, 'the event stream was refused ten times');
+      await sleep(100);
+    }
+  }
+  // The default heartbeat (15 s) would send none within the 3.5 s waited; a late timer on a busy
+  // machine may only delay a ping, never bring it forward.
+  assert.equal(pings.length, 2, `pings at ${JSON.stringify(pings)} ms`);
+  assert.ok(pings[0]! >= 500, `the first ping ${pings[0]} ms after the stream opened`);
+  assert.ok(pings[1]! - pings[0]! >= 500, `pings ${pings[1]! - pings[0]!} ms apart`);
+});
+
+/** A counter of the server's XML interface, from /metrics (anonymous from loopback). */
+async function xmlCounter(name: string): Promise<number> {
+  const r = await http('GET', '/metrics', {});
+  const m = new RegExp(`^clicktocall_xml\\{counter="${name}"\\} (\\d+)$`, 'm').exec(r.text);
+  assert.ok(m, `clicktocall_xml{counter="${name}"} is in /metrics`);
+  return Number(m[1]);
+}
+
+test('XmlCloseGrace: a connection the server closes while its answers lie unread is destroyed 2 s later, not before', async () => {
+  const connections = await xmlCounter('connections');
+  const errors = await xmlCounter('errors');
+  const socket = tcpConnect(server.xmlPort, '127.0.0.1');
+  socket.on('error', () => {});
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  socket.pause(); // never read: the answers fill both kernels' buffers (~4 MB on loopback), then wait in the server
+  try {
+    // 160 documents of 60 kB, each answered 400 (Unknown method) with its whole text echoed: ~9.6 MB.
+    const documents = 160;
+    const pad = `<Pad><Request>${'p'.repeat(60_000)}</Request></Pad>`;
+    for (let i = 0; i < documents; i++) socket.write(pad);
+    // Then one over XmlMaxDocumentSize (64 KiB): answered 400, and the server closes the connection.
+    socket.write(`<Pad>${'p'.repeat(70_000)}`);
+    // The server counts the last 400 as it begins the close; from then on the grace runs.
+    let closing = 0;
+    for (const until = Date.now() + 10_000; closing === 0; await sleep(20)) {
+      assert.ok(Date.now() < until, 'the server answered the oversized document within 10 s');
+      if (await xmlCounter('errors') >= errors + documents + 1) closing = Date.now();
+    }
+    let gone = 0;
+    for (const until = closing + 6000; gone === 0; await sleep(20)) {
+      assert.ok(Date.now() < until, 'the server destroyed the connection within 6 s of closing it');
+      if (await xmlCounter('connections') === connections) gone = Date.now();
+    }
+    // The default grace (1 s) would destroy it a second earlier.
+    // Seeing the close late (a busy server answers /metrics late) only shortens the figure: the
+    // default's 1 s cannot pass 1.5 s, while the 2 s granted stays well above it.
+    const lived = gone - closing;
+    assert.ok(lived >= 1500 && lived < 3500, `destroyed ${lived} ms after the close began, not 2 s`);
+  } finally {
+    socket.destroy();
+  }
+});
+
+test('WebhookMaxCallbackUrls: while two statusCallback URLs have deliveries pending, a third gets nothing', async () => {
+  const base = hook.url.replace(/\/hook$/, '');
+  const postsTo = (n: number) => hook.posts.filter((p) => p.path === `/callback-${n}`);
+  const refusedWithCallback = (n: number) => fetch(`http://127.0.0.1:${server.httpPort}/v1/calls`, {
+    method: 'POST', headers: { ...auth, 'content-type': 'application/json' },
+    body: JSON.stringify({ initiator: 'sip:a@127.0.0.1:9', destination: 'sip:deny@127.0.0.1:9', statusCallback: `${base}/callback-${n}` }),
+  });
+  // Each call is refused: one event, one delivery to its URL, held by the receiver (pending for
+  // 1 s timeout + 2 s delay + 1 s timeout).
+  assert.equal((await refusedWithCallback(1)).status, 403);
+  assert.equal((await refusedWithCallback(2)).status, 403);
+  await waitUntil('the first two URLs get their deliveries', 3000, () => postsTo(1).length === 1 && postsTo(2).length === 1);
+  assert.equal((await refusedWithCallback(3)).status, 403);
+  await sleep(1000);
+  assert.equal(postsTo(3).length, 0, 'a third URL while two are pending: dropped (the default limit, 1000, would deliver it)');
+  // Once both have given up (their second attempt timed out), a place is free: the third URL works.
+  await waitUntil('the second attempts', 5000, () => postsTo(1).length === 2 && postsTo(2).length === 2);
+  await sleep(Math.max(postsTo(1)[1]!.at, postsTo(2)[1]!.at) + 1500 - Date.now());
+  assert.equal((await refusedWithCallback(3)).status, 403);
+  await waitUntil('a delivery to the third URL once a place is free', 2000, () => postsTo(3).length === 1);
 });

@@ -88,6 +88,11 @@ test('cross-setting errors', () => {
   const idle = errors('HttpIdleTimeout = 15'); // event streams' heartbeat is 15 s: the range starts above it
   assert.equal(idle.length, 1);
   assert.match(idle[0]!, /HttpIdleTimeout/);
+  // The heartbeat is a quiet stream's only traffic: it must come before the idle timeout.
+  assert.deepEqual(errors('HttpEventHeartbeat = 60'), ['clicktocall.config: HttpEventHeartbeat: 60 s is not less than HttpIdleTimeout (60 s): quiet event streams would be closed']);
+  assert.deepEqual(errors('HttpIdleTimeout = 20\nHttpEventHeartbeat = 30'), ['clicktocall.config: HttpEventHeartbeat: 30 s is not less than HttpIdleTimeout (20 s): quiet event streams would be closed']);
+  assert.deepEqual(errors('HttpEventHeartbeat = 59'), []);
+  assert.deepEqual(errors('HttpEventHeartbeat = 100\nHttpIdleTimeout = 101'), []);
   assert.equal(errors('TransferPolicy = hook').length, 1, 'hook is not a policy: TransferHookUrl asks the hook');
   assert.deepEqual(errors('TLSCertificate = c.pem'), ['clicktocall.config: TLSPrivateKey: TLSCertificate and TLSPrivateKey are set together']);
   const h = 'a'.repeat(64);

@@ -62,6 +62,7 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.xmlMaxRequestsPerConnection, 100);
   assert.equal(c.xmlMaxConnections, 60);
   assert.equal(c.xmlIdleTimeout, 600);
+  assert.equal(c.xmlCloseGrace, 1);
   assert.equal(c.xmlMaxWriteBuffer, 1_048_576);
   assert.equal(c.httpMaxConnections, 1024);
   assert.equal(c.httpMaxBodySize, 65536);
@@ -72,6 +73,7 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.httpIdleTimeout, 60);
   assert.equal(c.httpMaxRequestsPerSocket, 1000);
   assert.equal(c.httpMaxEventStreams, 100);
+  assert.equal(c.httpEventHeartbeat, 15);
   assert.equal(c.httpMaxStreamBuffer, 1_048_576);
   assert.equal(c.httpEventLogSize, 10000);
   assert.equal(c.httpMaxIdempotencyKeys, 10000);
@@ -83,6 +85,7 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.webhookRetryDelay, 1);
   assert.equal(c.webhookMaxRetryDelay, 60);
   assert.equal(c.webhookTimeout, 5);
+  assert.equal(c.webhookMaxCallbackUrls, 1000);
   assert.equal(c.referMaxNonces, 10000);
   assert.equal(c.referNotifyTimeout, 32);
 });
@@ -143,6 +146,23 @@ test('ports and integers: type and range errors name file, line, setting', () =>
   assert.equal(oneError('MaxConcurrentCalls = 0'), 'clicktocall.config:1: MaxConcurrentCalls: "0" is not a whole number 1-10000000');
   assert.equal(clean('HttpPort = 0').httpPort, 0);
   assert.equal(clean('TraceCalls = 0').traceCalls, 0);
+});
+
+test('HttpEventHeartbeat, XmlCloseGrace, WebhookMaxCallbackUrls: values within range are read, values beyond it are errors', () => {
+  const c = clean('HttpEventHeartbeat = 1\nXmlCloseGrace = 0\nWebhookMaxCallbackUrls = 2\n');
+  assert.equal(c.httpEventHeartbeat, 1);
+  assert.equal(c.xmlCloseGrace, 0);
+  assert.equal(c.webhookMaxCallbackUrls, 2);
+  const top = clean('HttpEventHeartbeat = 3600\nHttpIdleTimeout = 3601\nXmlCloseGrace = 60\nWebhookMaxCallbackUrls = 100000\n');
+  assert.equal(top.httpEventHeartbeat, 3600);
+  assert.equal(top.xmlCloseGrace, 60);
+  assert.equal(top.webhookMaxCallbackUrls, 100000);
+  assert.equal(oneError('HttpEventHeartbeat = 0'), 'clicktocall.config:1: HttpEventHeartbeat: "0" is not a whole number 1-3600 (seconds)');
+  assert.equal(oneError('HttpEventHeartbeat = 3601'), 'clicktocall.config:1: HttpEventHeartbeat: "3601" is not a whole number 1-3600 (seconds)');
+  assert.equal(oneError('XmlCloseGrace = 61'), 'clicktocall.config:1: XmlCloseGrace: "61" is not a whole number 0-60 (seconds)');
+  assert.equal(oneError('XmlCloseGrace = 0.5'), 'clicktocall.config:1: XmlCloseGrace: "0.5" is not a whole number 0-60 (seconds)');
+  assert.equal(oneError('WebhookMaxCallbackUrls = 0'), 'clicktocall.config:1: WebhookMaxCallbackUrls: "0" is not a whole number 1-100000');
+  assert.equal(oneError('WebhookMaxCallbackUrls = 100001'), 'clicktocall.config:1: WebhookMaxCallbackUrls: "100001" is not a whole number 1-100000');
 });
 
 test('a required value left blank is an error; a blank optional value means "not set"', () => {

@@ -239,6 +239,37 @@ test('statusCallback: only the chosen kinds of that call, with its metadata; no 
   await receiver.stop();
 });
 
+test('statusCallback URLs are bounded: beyond maxCallbackUrls pending, an event for a further URL is dropped and counted until one goes idle', async () => {
+  const receiver = await new Receiver().start();
+  receiver.fallback = 'hang';
+  const { attempts, hooks, clock } = setup(receiver, { urls: [], maxCallbackUrls: 2, limits: { maxAttempts: 1, attemptTimeoutMs: 5000 } });
+  const url = (n: number) => `${receiver.url}/cb${n}`;
+  const [cb1, cb2, cb3] = [1, 2, 3].map((n) => hooks.forCall(url(n)));
+  cb1!(event('initiated', 1));
+  cb2!(event('initiated', 1));
+  cb2!(event('ringing', 2)); // a URL already pending takes more: queued, not dropped
+  cb3!(event('initiated', 1));
+  cb3!(event('ringing', 2));
+  assert.equal(hooks.droppedCallbacks, 2, 'both events for the third URL are dropped and counted');
+  assert.deepEqual(Object.keys(hooks.stats()).sort(), [url(1), url(2)]);
+  assert.equal(hooks.stats()[url(2)]!.queued, 1);
+  const deadline = Date.now() + 2000;
+  while (receiver.received.length < 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 10));
+  await new Promise((r) => setTimeout(r, 100));
+  assert.deepEqual(receiver.received.map((r) => r.path).sort(), ['/cb1', '/cb2']);
+  // Both attempts time out and fail: /cb1 has no work left and gives up its place; /cb2 goes on.
+  clock.advance(5000);
+  await attempts.count(2);
+  assert.deepEqual(Object.keys(hooks.stats()).sort(), [url(2)]);
+  cb3!(event('answered', 3));
+  assert.equal(hooks.droppedCallbacks, 2, 'not dropped once a place is free');
+  while (!receiver.received.some((r) => r.path === '/cb3') && Date.now() < deadline + 2000) await new Promise((r) => setTimeout(r, 10));
+  const third = receiver.received.filter((r) => r.path === '/cb3');
+  assert.deepEqual(third.map((r) => JSON.parse(r.body).kind), ['answered']);
+  hooks.stop();
+  await receiver.stop();
+});
+
 test('statusCallback without webhooks wired is refused, naming the field', async () => {
   const f = restFixture();
   const res = await f.server.app.inject({

@@ -47,7 +47,7 @@ export interface RestDeps {
   logger?: HttpLogger;
   /** Counts refused credentials on /v1 (a metric). */
   onAuthFailure?: (reason: string) => void;
-  /** SSE heartbeat [15000 ms]. */
+  /** SSE heartbeat [15000 ms] (`HttpEventHeartbeat`). */
   heartbeatMs?: number;
   /** Open SSE streams at once [100]; beyond: 503 (`HttpMaxEventStreams`). */
   maxStreams?: number;

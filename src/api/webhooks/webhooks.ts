@@ -23,7 +23,7 @@ export interface WebhookDeps {
   now?: () => number;
   newId?: () => string;
   limits?: Partial<QueueLimits>;
-  /** Distinct statusCallback URLs with deliveries pending at once [1000]; beyond: dropped. */
+  /** Distinct statusCallback URLs with deliveries pending at once [1000] (`WebhookMaxCallbackUrls`); beyond: dropped. */
   maxCallbackUrls?: number;
   onAttempt?: (report: AttemptReport) => void;
   reportError?: (err: unknown, where: string) => void;
@@ -43,13 +43,15 @@ export interface Webhooks {
   stop(): void;
 }
 
+export const DEFAULT_MAX_CALLBACK_URLS = 1000;
+
 export function startWebhooks(deps: WebhookDeps): Webhooks {
   const limits: QueueLimits = { ...DEFAULT_QUEUE_LIMITS, ...deps.limits };
   const fetchFn = deps.fetch ?? fetch;
   const now = deps.now ?? (() => deps.timers.now());
   const newId = deps.newId ?? randomUUID;
   const report = deps.reportError ?? (() => {});
-  const maxCallbackUrls = deps.maxCallbackUrls ?? 1000;
+  const maxCallbackUrls = deps.maxCallbackUrls ?? DEFAULT_MAX_CALLBACK_URLS;
   const configured = new Map<string, DeliveryQueue>();
   const callbacks = new Map<string, DeliveryQueue>();
   let droppedCallbacks = 0;

@@ -18,6 +18,7 @@ export {
   DEFAULT_MAX_OPEN_REQUESTS_PER_CONNECTION,
   DEFAULT_IDLE_TIMEOUT_MS,
   DEFAULT_MAX_WRITE_BUFFER_BYTES,
+  DEFAULT_CLOSE_GRACE_MS,
 } from './server.js';
 export type { XmlListenAddress, XmlServerOptions } from './server.js';
 export type {

@@ -30,7 +30,7 @@ export interface XmlServerOptions {
   readonly idleTimeoutMs?: number;
   /** Answers queued for a client that does not read them [1 MiB]; beyond: connection dropped. */
   readonly maxWriteBufferBytes?: number;
-  /** Flush time granted to a closing connection before it is destroyed [1000]. */
+  /** Flush time granted to a closing connection before it is destroyed [1000] (`XmlCloseGrace`). */
   readonly closeGraceMs?: number;
   readonly logger?: XmlLogger;
   readonly timers?: XmlTimers;
@@ -48,6 +48,7 @@ export const DEFAULT_MAX_CONNECTIONS = 60;
 export const DEFAULT_MAX_OPEN_REQUESTS_PER_CONNECTION = 100;
 export const DEFAULT_IDLE_TIMEOUT_MS = 600_000;
 export const DEFAULT_MAX_WRITE_BUFFER_BYTES = 1024 * 1024;
+export const DEFAULT_CLOSE_GRACE_MS = 1000;
 
 /** `::ffff:192.0.2.1` → `192.0.2.1`, so ACLs and logs see one form (decisions §1). */
 export class XmlServer {
@@ -80,7 +81,7 @@ export class XmlServer {
       maxOpenRequests: options.maxOpenRequestsPerConnection ?? DEFAULT_MAX_OPEN_REQUESTS_PER_CONNECTION,
       maxWriteBufferBytes: options.maxWriteBufferBytes ?? DEFAULT_MAX_WRITE_BUFFER_BYTES,
       idleTimeoutMs: options.idleTimeoutMs ?? DEFAULT_IDLE_TIMEOUT_MS,
-      closeGraceMs: options.closeGraceMs ?? 1000,
+      closeGraceMs: options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS,
       secret: options.secret === '' ? undefined : options.secret,
       handler,
       counters: this.#counters,
