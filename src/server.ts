@@ -92,6 +92,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   let xmlRef: XmlServer | undefined;
   let httpRef: HttpServer | undefined;
   let sipRef: SipEndpoint | undefined;
+  let webhooksRef: Webhooks | undefined;
   const metrics = new Metrics({
     activeCalls: () => engineRef?.activeCalls ?? 0,
     sip: () => sipRef?.stack.counts() ?? { transactions: 0, dialogs: 0 },
@@ -99,6 +100,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     http: () => httpRef?.counters,
     timers: () => timers.armed,
     logDropped: deps.logDropped,
+    // Webhooks run with HTTP, which also serves /metrics: whenever it can be read, both reasons are there (0 at first).
+    webhookDropped: () => webhooksRef && { queueFull: webhooksRef.droppedQueueFull, tooManyCallbackUrls: webhooksRef.droppedCallbacks },
   });
   counters.metrics = metrics;
 
@@ -117,9 +120,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
   if (tls && config.tlsPort !== 0) for (const address of sipHosts) listeners.push({ transport: 'tls', address, port: config.tlsPort });
   const advertised = bindAll ? firstExternalAddress() : config.ipAddress!;
   const locator = new ServerLocator({
-    resolver: createDnsResolver(config.dnsServers.length ? [...config.dnsServers] : undefined, 4000),
+    // One wait, DNSTimeout, per question: the resolver's own tries fit inside the locator's deadline.
+    resolver: createDnsResolver(config.dnsServers.length ? [...config.dnsServers] : undefined, config.dnsTimeout),
     transports: tls ? ['udp', 'tcp', 'tls'] : ['udp', 'tcp'],
-    timeoutMs: 4000,
+    timeoutMs: config.dnsTimeout,
   });
   const sip = await startSipEndpoint({
     listeners,
@@ -217,7 +221,7 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     },
     transferHook: config.transferHookUrl
       ? transferHook({
-        url: config.transferHookUrl, secret: config.hookSecret, timeoutMs: 3000,
+        url: config.transferHookUrl, secret: config.hookSecret, timeoutMs: config.transferHookTimeout * 1000,
         onError: (err) => log.warn({ err: String(err) }, 'transfer hook failed: using TransferPolicy'),
       })
       : undefined,
@@ -292,13 +296,14 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
       reportError: (err) => internalError(err, 'webhook'),
       onAttempt: (r) => { if (r.outcome !== 'delivered') log.warn({ ...r }, 'webhook delivery'); },
     });
+    webhooksRef = webhooks;
     http = createHttpServer(
       {
         hosts: listenAddressesFor(config, 'http'), port: config.httpPort, logger: httpLog, onInternalError: (err) => internalError(err, 'http'),
         maxConnections: config.httpMaxConnections, bodyLimit: config.httpMaxBodySize, maxHeaderSize: config.httpMaxHeaderSize,
         headersTimeoutMs: config.httpHeadersTimeout * 1000, requestTimeoutMs: config.httpRequestTimeout * 1000,
         keepAliveTimeoutMs: config.httpKeepAliveTimeout * 1000, idleTimeoutMs: config.httpIdleTimeout * 1000,
-        maxRequestsPerSocket: config.httpMaxRequestsPerSocket,
+        maxRequestsPerSocket: config.httpMaxRequestsPerSocket, closeGraceMs: config.httpCloseGrace * 1000,
       },
       {
         legacy: { handler: legacyHandler(calls), authenticate, page: false },
@@ -345,8 +350,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         const end = Date.now() + drainMs;
         while (engine.activeCalls > 0 && Date.now() < end) await sleep(50);
         engine.endAll();
-        // Let the BYEs and CANCELs go out and be answered (bounded).
-        const byeEnd = Date.now() + 2000;
+        // Let the BYEs and CANCELs go out and be answered (bounded: DrainHangupTimeout).
+        const byeEnd = Date.now() + config.drainHangupTimeout * 1000;
         while (sip.stack.counts().transactions > 0 && Date.now() < byeEnd) await sleep(20);
         await xml?.close();
         await http?.close();

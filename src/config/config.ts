@@ -63,6 +63,8 @@ export interface Config {
   readonly sipCredential: readonly SipCredentialEntry[];
   readonly transferPolicy: TransferPolicy;
   readonly transferHookUrl: string | undefined;
+  /** Seconds. */
+  readonly transferHookTimeout: number;
   readonly hookSecret: string | undefined;
   readonly webhookUrl: readonly string[];
   readonly webhookMaxQueued: number;
@@ -82,6 +84,8 @@ export interface Config {
   readonly databaseFile: string;
   readonly recordRetentionDays: number;
   readonly drainTimeout: number;
+  /** Seconds; 0: no wait. */
+  readonly drainHangupTimeout: number;
   readonly traceCalls: number;
 
   // SIP stack limits and timers, TLS files, XML and REFER limits.
@@ -95,6 +99,8 @@ export interface Config {
   readonly sipIdleTimeout: number;
   readonly sipReadTimeout: number;
   readonly keepAliveInterval: number;
+  /** Milliseconds, per DNS question. */
+  readonly dnsTimeout: number;
   /** Explicit path; undefined: `domain_cert_<TLSDomainName>.pem` (see tlsFilesFor). */
   readonly tlsCertificate: string | undefined;
   readonly tlsPrivateKey: string | undefined;
@@ -118,6 +124,8 @@ export interface Config {
   readonly httpRequestTimeout: number;
   readonly httpKeepAliveTimeout: number;
   readonly httpIdleTimeout: number;
+  /** Seconds; 0: destroyed at once. */
+  readonly httpCloseGrace: number;
   readonly httpMaxRequestsPerSocket: number;
   readonly httpMaxEventStreams: number;
   /** Seconds (HttpEventHeartbeat < HttpIdleTimeout). */

@@ -65,6 +65,11 @@ export interface MetricSources {
   timers?(): number;
   /** Log lines dropped so far: the log file's disk or the console's reader too far behind. */
   logDropped?(): { file: number; console: number };
+  /**
+   * Webhook deliveries dropped so far: a URL's queue full (WebhookMaxQueued), or an event for a
+   * statusCallback URL beyond WebhookMaxCallbackUrls. Undefined: no webhooks (HTTP is off).
+   */
+  webhookDropped?(): { queueFull: number; tooManyCallbackUrls: number } | undefined;
 }
 
 /**
@@ -153,6 +158,21 @@ export class Metrics {
           this.reset();
           this.inc({ destination: 'file' }, d.file);
           this.inc({ destination: 'console' }, d.console);
+        },
+      });
+    }
+    if (sources.webhookDropped) {
+      const dropped = sources.webhookDropped;
+      new Counter({
+        name: 'clicktocall_webhook_dropped_total',
+        help: 'Webhook deliveries dropped, by reason: queue-full (a URL\'s queue held WebhookMaxQueued) or too-many-callback-urls (a statusCallback URL beyond WebhookMaxCallbackUrls)',
+        labelNames: ['reason'], registers: [r],
+        collect() {
+          const d = dropped();
+          this.reset();
+          if (!d) return;
+          this.inc({ reason: 'queue-full' }, d.queueFull);
+          this.inc({ reason: 'too-many-callback-urls' }, d.tooManyCallbackUrls);
         },
       });
     }

@@ -7,6 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { createServer, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { scenario, waitFor, type TestPhone } from '../support/sip-phone.js';
 import type { ReferEnd } from '../../src/sip/dialog/refer-client.js';
 
@@ -69,6 +71,52 @@ test('handle: the target answers; the transferee moves to it, the transferor is 
     await a.hangup();
     await c.waitFor(() => c.received('BYE').length === 1, 3000, 'BYE to carol');
   }));
+
+test('TransferHookTimeout = 1: a hook that never answers is given up after 1 s, not 3, and the transfer goes on as TransferPolicy (handle) says', async () => {
+  // The hook reads each request and never answers.
+  const hook = { asked: [] as number[], hanging: [] as ServerResponse[] };
+  const receiver = createServer((req, res) => {
+    hook.asked.push(Date.now());
+    req.resume();
+    hook.hanging.push(res);
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  try {
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/transfer`;
+    await scenario([`TransferHookUrl = ${url}`, 'HookSecret = transfer-hook-secret', 'TransferHookTimeout = 1'], async (s) => {
+      const a = await s.phone('alice', { ring: 10, answer: 20 });
+      // bob's REFER waits for its answer while the hook is asked: with T1 = 60 ms it gives up only
+      // after 64×T1 = 3.84 s, so that the default wait (3 s) would show as a late 202, not a 408.
+      const b = await s.phone('bob', { ring: 10, answer: 20 }, 'tcp', { t1: 60 });
+      const c = await s.phone('carol', { ring: 10, answer: 100 });
+      s.request(a, b, { anchor: true });
+      assert.deepEqual(await s.results(), CONNECTED);
+      const r = transfer(b, c.uri);
+      await waitFor(() => r.end !== undefined, 8000, 'the final NOTIFY at bob');
+      assert.equal(r.status, 202);
+      const referSent = b.seen.find((m) => m.direction === 'out' && m.method === 'REFER' && m.status === undefined)!.at;
+      const accepted = b.seen.find((m) => m.direction === 'in' && m.method === 'REFER' && m.status === 202)!.at;
+      const waited = accepted - referSent;
+      // Timers never fire early: not before 1 s; the default would answer at 3 s.
+      assert.ok(waited >= 950 && waited < 2500, `the REFER was answered ${waited} ms after bob sent it; TransferHookTimeout is 1 s`);
+      assert.equal(hook.asked.length, 1, 'the hook was asked, once');
+      assert.ok(hook.asked[0]! >= referSent && hook.asked[0]! < accepted, 'while the REFER waited');
+      assert.deepEqual(r.frags, [100, 180, 200]);
+      await b.waitFor(() => b.received('BYE').length === 1, 3000, 'BYE to the transferor');
+      assert.equal(c.received('INVITE').length, 1, 'carol, the REFER\'s own target, was called');
+      assert.deepEqual(await transferEventsOnceLogged(s, 3), [
+        'transfer-requested 202 destination handle', 'transfer-ringing 180 destination', 'transfer-connected 200 destination',
+      ]);
+      assert.match(s.server.output(), /transfer hook failed: using TransferPolicy/);
+      await a.hangup();
+      await c.waitFor(() => c.received('BYE').length === 1, 3000, 'BYE to carol');
+    });
+  } finally {
+    for (const res of hook.hanging) res.destroy();
+    receiver.closeAllConnections();
+    await new Promise<void>((r) => receiver.close(() => r()));
+  }
+});
 
 test('handle: the target is busy; the transferor hears 486 and the transferee is reconnected with it', () =>
   scenario([], async (s) => {

@@ -302,12 +302,25 @@ test('WebhookMaxCallbackUrls: while two statusCallback URLs have deliveries pend
   assert.equal((await refusedWithCallback(1)).status, 403);
   assert.equal((await refusedWithCallback(2)).status, 403);
   await waitUntil('the first two URLs get their deliveries', 3000, () => postsTo(1).length === 1 && postsTo(2).length === 1);
+  assert.equal(await webhookDropped('too-many-callback-urls'), 0);
   assert.equal((await refusedWithCallback(3)).status, 403);
   await sleep(1000);
   assert.equal(postsTo(3).length, 0, 'a third URL while two are pending: dropped (the default limit, 1000, would deliver it)');
+  assert.equal(await webhookDropped('too-many-callback-urls'), 1, 'the dropped delivery is counted in /metrics');
   // Once both have given up (their second attempt timed out), a place is free: the third URL works.
   await waitUntil('the second attempts', 5000, () => postsTo(1).length === 2 && postsTo(2).length === 2);
   await sleep(Math.max(postsTo(1)[1]!.at, postsTo(2)[1]!.at) + 1500 - Date.now());
   assert.equal((await refusedWithCallback(3)).status, 403);
   await waitUntil('a delivery to the third URL once a place is free', 2000, () => postsTo(3).length === 1);
+  assert.equal(await webhookDropped('too-many-callback-urls'), 1, 'a delivery that went out is not counted');
+  // Every queue here stays below WebhookMaxQueued (1000): nothing dropped for that reason.
+  assert.equal(await webhookDropped('queue-full'), 0);
 });
+
+/** clicktocall_webhook_dropped_total of one reason, from /metrics (anonymous from loopback). */
+async function webhookDropped(reason: string): Promise<number> {
+  const r = await http('GET', '/metrics', {});
+  const m = new RegExp(`^clicktocall_webhook_dropped_total\\{reason="${reason}"\\} (\\d+)$`, 'm').exec(r.text);
+  assert.ok(m, `clicktocall_webhook_dropped_total{reason="${reason}"} is in /metrics`);
+  return Number(m[1]);
+}

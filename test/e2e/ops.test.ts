@@ -4,8 +4,10 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { connect as tcpConnect } from 'node:net';
 import { TestPhone, waitFor } from '../support/sip-phone.js';
 import { startServerProcess, XmlClient } from '../support/server-process.js';
+import { LossyRelay, NO_LOSS } from '../support/lossy-relay.js';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
@@ -119,4 +121,61 @@ test('SIGTERM: calls in progress may finish, new ones get 503, the server exits 
   // The anchored call is ended at the drain deadline: both phones get a BYE.
   assert.equal(await stopped, 0);
   await waitFor(() => a.received('BYE').length === 1 && b.received('BYE').length === 1, 3000, 'BYEs at shutdown');
+});
+
+test('DrainHangupTimeout = 4: at shutdown, a BYE that gets no answer is waited for 4 s, not 2, then the server exits 0', async () => {
+  // SipT1 = 100 (the test base): the unanswered BYE would go on for 64×T1 = 6.4 s. SipT4 = 100:
+  // alice's answered BYE is over at once. DrainTimeout = 1 (the test base).
+  const srv = await startServerProcess(['SipT4 = 100', 'DrainHangupTimeout = 4', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
+  cleanups.push(() => srv.stop());
+  const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20 } });
+  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
+  cleanups.push(() => a.stop(), () => b.stop());
+  // bob sits behind a relay that loses every BYE sent to him (and its retransmissions).
+  let byeToBob = 0;
+  const relay = await LossyRelay.start({
+    phonePort: b.endpoint.bound.find((x) => x.transport === 'udp')!.port,
+    profile: { ...NO_LOSS, dropIf: (line, direction) => {
+      if (direction !== 'toPhone' || !line.startsWith('BYE ')) return false;
+      byeToBob ||= Date.now();
+      return true;
+    } },
+  });
+  cleanups.push(() => relay.close());
+  const xml = await XmlClient.connect(srv.xmlPort);
+  cleanups.push(() => xml.close());
+  xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${relay.uriFor('bob')}</Destination><AnchorCall>true</AnchorCall></Request></ClickToCall>`);
+  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  const code = await srv.stop(); // SIGTERM; SIGKILL after 8 s
+  const exited = Date.now();
+  assert.equal(code, 0, 'a clean exit, not a kill');
+  assert.ok(byeToBob > 0, 'the server sent bob a BYE at the drain deadline');
+  assert.equal(a.received('BYE').length, 1, 'and alice one, which she answered');
+  assert.equal(b.received('BYE').length, 0);
+  // The wait began as the BYE went out (the relay sees it a moment later) and timers never fire
+  // early: about 4 s, plus the closing. The default would stop waiting after 2 s; no bound at
+  // all, when the BYE gives up (6.4 s).
+  const waited = exited - byeToBob;
+  assert.ok(waited >= 3800 && waited < 6000, `the server exited ${waited} ms after its BYE to bob; DrainHangupTimeout is 4 s`);
+});
+
+test('HttpCloseGrace = 3: at shutdown, an HTTP request still arriving is given 3 s, not 1, before its connection is destroyed', async () => {
+  const srv = await startServerProcess(['HttpCloseGrace = 3']);
+  cleanups.push(() => srv.stop());
+  const socket = tcpConnect(srv.httpPort, '127.0.0.1');
+  socket.on('error', () => {}); // the server destroys the connection: a reset is expected
+  await new Promise<void>((r) => socket.once('connect', () => r()));
+  const closed = new Promise<number>((r) => socket.once('close', () => r(Date.now())));
+  // The headers, and 14 of the 100 bytes the body is said to have: the request stays open.
+  socket.write('POST /v1/calls HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{"initiator":');
+  // /healthz on another connection answers once the server has read what came before it.
+  assert.equal((await fetch(`http://127.0.0.1:${srv.httpPort}/healthz`)).status, 200);
+  await new Promise((r) => setTimeout(r, 100));
+  const sigterm = Date.now();
+  const code = await srv.stop();
+  const lived = (await closed) - sigterm;
+  assert.equal(code, 0, 'a clean exit, not a kill');
+  // No call, no SIP transaction, no XML connection: the shutdown reaches the HTTP close at once.
+  // Timers never fire early: not before 3 s; the default would destroy it after 1 s.
+  assert.ok(lived >= 2900 && lived < 4500, `the connection was destroyed ${lived} ms after SIGTERM; HttpCloseGrace is 3 s`);
 });

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { parseConfigText } from '../../src/config/index.js';
+import { parseConfigText, type Config } from '../../src/config/index.js';
 import { startServer, type RunningServer } from '../../src/server.js';
 import { CountingTimers, realTimers, type TimerHost } from '../../src/sip/timer.js';
 import { parseMessage, SipRequest, SipResponse } from '../../src/sip/message/index.js';
@@ -23,6 +23,8 @@ export interface FaultServerOptions {
   settings?: string[];
   /** The clock of the server's stack and engine (default: real timers). */
   timers?: TimerHost;
+  /** Changes the parsed configuration: values a config file cannot hold (a DNS server on a port other than 53). */
+  configure?: (config: Config) => Config;
 }
 
 export interface FaultServer {
@@ -72,7 +74,7 @@ export async function startFaultServer(opts: FaultServerOptions = {}): Promise<F
   let retransmissions = 0;
   const sentLines: FaultServer['sentLines'] = [];
   const receivedLines: FaultServer['receivedLines'] = [];
-  const server = await startServer(config, {
+  const server = await startServer(opts.configure ? opts.configure(config) : config, {
     logger: quiet,
     timers,
     sipTrace: (direction, data, _transport, remote) => {

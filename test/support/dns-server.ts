@@ -175,3 +175,37 @@ function ipv6Bytes(text: string): Buffer {
   groups.forEach((g, i) => out.writeUInt16BE(parseInt(g, 16), i * 2));
   return out;
 }
+
+export interface SilentDnsServer {
+  /** `127.0.0.1:port`, for DNSServers. */
+  server: string;
+  /** Every question received, retries included, with when it came (Date.now()). */
+  queries: Array<{ type: string; name: string; at: number }>;
+  close(): Promise<void>;
+}
+
+/** A DNS server that reads every question and never answers: a resolver that is down or cut off. */
+export async function startSilentDnsServer(host = '127.0.0.1'): Promise<SilentDnsServer> {
+  const socket = createSocket(isIP(host) === 6 ? 'udp6' : 'udp4');
+  const queries: SilentDnsServer['queries'] = [];
+  socket.on('message', (message: Buffer) => {
+    const at = Date.now();
+    const parsed = message.length >= 12 ? readQuestion(message, 12) : undefined;
+    if (!parsed || parsed.end + 4 > message.length) return;
+    const code = message.readUInt16BE(parsed.end);
+    queries.push({ type: TYPE_CODES[code] ?? String(code), name: parsed.name, at });
+  });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
+  const port = socket.address().port;
+  return {
+    server: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`,
+    queries,
+    close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
+  };
+}

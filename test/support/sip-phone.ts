@@ -69,6 +69,8 @@ export interface PhoneOptions {
   /** Transport written in the phone's URI (the phone listens on both). Default udp. */
   transport?: 'udp' | 'tcp';
   behaviour?: PhoneBehaviour;
+  /** The phone's T1 in ms [20]: a request of its own gets no answer for 64×T1 before it gives up (Timer F). */
+  t1?: number;
 }
 
 /** One message seen on the wire by the phone. */
@@ -148,7 +150,7 @@ export class TestPhone {
     const endpoint = await startSipEndpoint({
       listeners: [{ transport: 'udp', address: '127.0.0.1', port: 0 }, { transport: 'tcp', address: '127.0.0.1', port: 0 }],
       timers: realTimers,
-      timerSettings: PHONE_TIMERS,
+      timerSettings: opts.t1 === undefined ? PHONE_TIMERS : { ...PHONE_TIMERS, t1: opts.t1, t2: Math.max(PHONE_TIMERS.t2, opts.t1) },
       contactUser: opts.name,
       userAgent: `TestPhone-${opts.name}`,
       observer: (direction, data) => phone?.record(direction, data),
@@ -588,7 +590,7 @@ export async function waitFor(predicate: () => boolean, ms = 3000, what = 'condi
 export interface Scenario {
   server: ServerProcess;
   xml: XmlClient;
-  phone(name: string, behaviour: PhoneBehaviour, transport?: 'udp' | 'tcp'): Promise<TestPhone>;
+  phone(name: string, behaviour: PhoneBehaviour, transport?: 'udp' | 'tcp', more?: Pick<PhoneOptions, 't1'>): Promise<TestPhone>;
   /** Sends one `<ClickToCall>` request over XML. */
   request(initiator: TestPhone | string, destination: TestPhone | string, opts?: { anchor?: boolean; mode?: string }): void;
   /** Waits for the XML stream's final result and returns every `Code Leg text` so far. */
@@ -625,8 +627,8 @@ export async function scenario(settings: string[], body: (s: Scenario) => Promis
     await body({
       server,
       xml: x,
-      async phone(name, behaviour, transport) {
-        const p = await TestPhone.start({ name, behaviour, transport });
+      async phone(name, behaviour, transport, more) {
+        const p = await TestPhone.start({ name, behaviour, transport, ...more });
         phones.push(p);
         return p;
       },

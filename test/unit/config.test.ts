@@ -42,12 +42,14 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.allowAnonymous, false);
   assert.equal(c.httpAuthBasic, true);
   assert.equal(c.transferPolicy, 'handle');
+  assert.equal(c.transferHookTimeout, 3);
   assert.equal(c.maxCallsPerSecondPerClient, 5);
   assert.equal(c.maxConcurrentCallsPerClient, 10);
   assert.equal(c.maxConcurrentCalls, 10000);
   assert.equal(c.databaseFile, 'data/clicktocall.db');
   assert.equal(c.recordRetentionDays, 90);
   assert.equal(c.drainTimeout, 30);
+  assert.equal(c.drainHangupTimeout, 2);
   assert.equal(c.traceCalls, 1000);
   assert.equal(c.sipT1, 500);
   assert.equal(c.sipT2, 4000);
@@ -58,6 +60,7 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.sipIdleTimeout, 120);
   assert.equal(c.sipReadTimeout, 10);
   assert.equal(c.keepAliveInterval, 30);
+  assert.equal(c.dnsTimeout, 4000);
   assert.equal(c.xmlMaxDocumentSize, 65536);
   assert.equal(c.xmlMaxRequestsPerConnection, 100);
   assert.equal(c.xmlMaxConnections, 60);
@@ -71,6 +74,7 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.httpRequestTimeout, 30);
   assert.equal(c.httpKeepAliveTimeout, 5);
   assert.equal(c.httpIdleTimeout, 60);
+  assert.equal(c.httpCloseGrace, 1);
   assert.equal(c.httpMaxRequestsPerSocket, 1000);
   assert.equal(c.httpMaxEventStreams, 100);
   assert.equal(c.httpEventHeartbeat, 15);
@@ -163,6 +167,28 @@ test('HttpEventHeartbeat, XmlCloseGrace, WebhookMaxCallbackUrls: values within r
   assert.equal(oneError('XmlCloseGrace = 0.5'), 'clicktocall.config:1: XmlCloseGrace: "0.5" is not a whole number 0-60 (seconds)');
   assert.equal(oneError('WebhookMaxCallbackUrls = 0'), 'clicktocall.config:1: WebhookMaxCallbackUrls: "0" is not a whole number 1-100000');
   assert.equal(oneError('WebhookMaxCallbackUrls = 100001'), 'clicktocall.config:1: WebhookMaxCallbackUrls: "100001" is not a whole number 1-100000');
+});
+
+test('DNSTimeout, TransferHookTimeout, DrainHangupTimeout, HttpCloseGrace: values within range are read, values beyond it are errors', () => {
+  const low = clean('DNSTimeout = 100\nTransferHookTimeout = 1\nDrainHangupTimeout = 0\nHttpCloseGrace = 0\n');
+  assert.equal(low.dnsTimeout, 100);
+  assert.equal(low.transferHookTimeout, 1);
+  assert.equal(low.drainHangupTimeout, 0);
+  assert.equal(low.httpCloseGrace, 0);
+  const top = clean('dnstimeout = 60000\nTransferHookTimeout = 30\nDrainHangupTimeout = 300\nHttpCloseGrace = 60\n');
+  assert.equal(top.dnsTimeout, 60000);
+  assert.equal(top.transferHookTimeout, 30);
+  assert.equal(top.drainHangupTimeout, 300);
+  assert.equal(top.httpCloseGrace, 60);
+  assert.equal(oneError('DNSTimeout = 99'), 'clicktocall.config:1: DNSTimeout: "99" is not a whole number 100-60000 (milliseconds)');
+  assert.equal(oneError('DNSTimeout = 60001'), 'clicktocall.config:1: DNSTimeout: "60001" is not a whole number 100-60000 (milliseconds)');
+  assert.equal(oneError('DNSTimeout = 4s'), 'clicktocall.config:1: DNSTimeout: "4s" is not a whole number 100-60000 (milliseconds)');
+  assert.equal(oneError('TransferHookTimeout = 0'), 'clicktocall.config:1: TransferHookTimeout: "0" is not a whole number 1-30 (seconds)');
+  assert.equal(oneError('TransferHookTimeout = 31'), 'clicktocall.config:1: TransferHookTimeout: "31" is not a whole number 1-30 (seconds)');
+  assert.equal(oneError('DrainHangupTimeout = 301'), 'clicktocall.config:1: DrainHangupTimeout: "301" is not a whole number 0-300 (seconds)');
+  assert.equal(oneError('DrainHangupTimeout = -1'), 'clicktocall.config:1: DrainHangupTimeout: "-1" is not a whole number 0-300 (seconds)');
+  assert.equal(oneError('HttpCloseGrace = 61'), 'clicktocall.config:1: HttpCloseGrace: "61" is not a whole number 0-60 (seconds)');
+  assert.equal(oneError('HttpCloseGrace = 0.5'), 'clicktocall.config:1: HttpCloseGrace: "0.5" is not a whole number 0-60 (seconds)');
 });
 
 test('a required value left blank is an error; a blank optional value means "not set"', () => {

@@ -56,6 +56,26 @@ test('clicktocall_log_lines_dropped_total reads the log\'s dropped lines at scra
   assert.doesNotMatch(await new Metrics(sources, { defaultMetrics: false }).registry.metrics(), /log_lines_dropped/);
 });
 
+test('clicktocall_webhook_dropped_total reads the webhooks\' drops at scrape time, by reason; no series without webhooks', async () => {
+  const dropped = { queueFull: 0, tooManyCallbackUrls: 0 };
+  let running = true;
+  const m = new Metrics({ ...sources, webhookDropped: () => (running ? dropped : undefined) }, { defaultMetrics: false });
+  let text = await m.registry.metrics();
+  assert.match(text, /^# TYPE clicktocall_webhook_dropped_total counter$/m);
+  assert.match(text, /^clicktocall_webhook_dropped_total\{reason="queue-full"\} 0$/m, 'both reasons from the start: an alert needs no series to appear');
+  assert.match(text, /^clicktocall_webhook_dropped_total\{reason="too-many-callback-urls"\} 0$/m);
+  dropped.queueFull = 5;
+  dropped.tooManyCallbackUrls = 1;
+  text = await m.registry.metrics();
+  assert.match(text, /^clicktocall_webhook_dropped_total\{reason="queue-full"\} 5$/m);
+  assert.match(text, /^clicktocall_webhook_dropped_total\{reason="too-many-callback-urls"\} 1$/m);
+  // A second scrape reports the same totals (collect() replaces, it does not add).
+  assert.equal(await m.registry.metrics(), text);
+  running = false; // webhooks not started (HTTP off)
+  assert.doesNotMatch(await m.registry.metrics(), /^clicktocall_webhook_dropped_total\{/m);
+  assert.doesNotMatch(await new Metrics(sources, { defaultMetrics: false }).registry.metrics(), /webhook_dropped/);
+});
+
 test('garbage-collection pauses are counted in buckets that tell a 2-ms pause from a 9-ms one, every pause of a batch', async () => {
   const m = new Metrics(sources);
   // An independent count of the minor pauses, from an observer of our own.

@@ -212,6 +212,41 @@ test('the queue is bounded: the oldest waiting delivery is dropped and counted; 
   await receiver.stop();
 });
 
+test('droppedQueueFull: the queue-full drops of WebhookUrl and statusCallback queues, kept when a callback queue is let go; not the drops of stop()', async () => {
+  const receiver = await new Receiver().start();
+  receiver.fallback = 'hang';
+  const { publisher, attempts, hooks, clock } = setup(receiver, { limits: { maxQueued: 1, maxAttempts: 1, attemptTimeoutMs: 5000 } });
+  // A failed assertion must not leave the hanging receiver holding the test process open.
+  try {
+    const all = `${receiver.url}/all`;
+    const cbUrl = `${receiver.url}/cb`;
+    assert.equal(hooks.droppedQueueFull, 0);
+    // One in flight, one waiting, the rest dropped: one drop for WebhookUrl, two for the callback.
+    for (let i = 1; i <= 3; i++) publisher.publish(event('ringing', i));
+    const cb = hooks.forCall(cbUrl);
+    for (let i = 1; i <= 4; i++) cb(event('ringing', i));
+    assert.equal(hooks.droppedQueueFull, 3);
+    assert.equal(hooks.droppedCallbacks, 0, 'a full queue is not a refused callback URL');
+    assert.equal(hooks.stats()[cbUrl]!.dropped, 2);
+    // Every attempt times out (one attempt each): both queues empty, and the callback's is let go.
+    clock.advance(5000);
+    await attempts.count(2);
+    clock.advance(5000);
+    await attempts.count(4);
+    assert.deepEqual(Object.keys(hooks.stats()), [all], 'the idle statusCallback queue is gone, with its stats');
+    assert.equal(hooks.droppedQueueFull, 3, 'its drops still count');
+    // stop() drops what waits: counted in stats, but the queue was not full.
+    for (let i = 4; i <= 5; i++) publisher.publish(event('ringing', i));
+    assert.equal(hooks.stats()[all]!.queued, 1);
+    hooks.stop();
+    assert.equal(hooks.stats()[all]!.dropped, 2);
+    assert.equal(hooks.droppedQueueFull, 3);
+  } finally {
+    hooks.stop();
+    await receiver.stop();
+  }
+});
+
 test('statusCallback: only the chosen kinds of that call, with its metadata; no WebhookUrl needed', async () => {
   const receiver = await new Receiver().start();
   const clock = new FakeClock(1_700_000_000_000);

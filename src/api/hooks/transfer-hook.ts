@@ -13,6 +13,7 @@ import { SIGNATURE_HEADER, sign } from './signature.js';
 export interface TransferHookOptions {
   url: string;
   secret: string | undefined;
+  /** The whole exchange (connect, send, read the answer); beyond it: the configured default (`TransferHookTimeout`). */
   timeoutMs: number;
   onError?: (err: unknown) => void;
 }

@@ -38,7 +38,7 @@ export interface HttpServerOptions {
   readonly maxConnections?: number;
   /** Requests on one keep-alive connection before it is closed [1000]. */
   readonly maxRequestsPerSocket?: number;
-  /** Time granted to open requests by close() before their connections are destroyed [1000]. */
+  /** Time granted to open requests by close() before their connections are destroyed [1000] (`HttpCloseGrace`). */
   readonly closeGraceMs?: number;
   readonly logger?: HttpLogger;
   /** Told about every unexpected exception caught here (for `clicktocall_internal_errors_total`). */
@@ -85,6 +85,7 @@ export const DEFAULT_KEEP_ALIVE_TIMEOUT_MS = 5_000;
 export const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 export const DEFAULT_MAX_CONNECTIONS = 1024;
 export const DEFAULT_MAX_REQUESTS_PER_SOCKET = 1000;
+export const DEFAULT_CLOSE_GRACE_MS = 1000;
 const MAX_HEADERS_COUNT = 100;
 
 type RequestListener = (req: IncomingMessage, res: ServerResponse) => void;
@@ -237,7 +238,7 @@ export function createHttpServer(options: HttpServerOptions, handlers: HttpServe
     );
     const force = setTimeout(() => {
       for (const server of servers) server.closeAllConnections();
-    }, options.closeGraceMs ?? 1000);
+    }, options.closeGraceMs ?? DEFAULT_CLOSE_GRACE_MS);
     force.unref();
     try {
       await app.close();

@@ -67,6 +67,8 @@ export interface DeliveryQueueOptions {
   onAttempt?: (report: AttemptReport) => void;
   /** Nothing waiting or in flight any more. */
   onIdle?: () => void;
+  /** The queue was full: its oldest waiting delivery was dropped (not called for those `close` drops). */
+  onDropped?: () => void;
   reportError: (err: unknown) => void;
 }
 
@@ -94,6 +96,7 @@ export class DeliveryQueue {
     if (this.waiting.length > this.opts.limits.maxQueued) {
       this.waiting.shift();
       this.counts.dropped++;
+      this.opts.onDropped?.();
     }
     this.next();
   }

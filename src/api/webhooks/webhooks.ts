@@ -39,6 +39,12 @@ export interface Webhooks {
   stats(): Record<string, QueueStats>;
   /** statusCallback deliveries dropped because too many callback URLs were pending. */
   readonly droppedCallbacks: number;
+  /**
+   * Deliveries dropped because their URL's queue was full (WebhookMaxQueued), WebhookUrl and
+   * statusCallback queues alike; unlike `stats()`, it keeps the drops of statusCallback queues
+   * that have since gone idle and been let go, so that it only grows.
+   */
+  readonly droppedQueueFull: number;
   /** Unsubscribes and stops every queue (pending deliveries are dropped). */
   stop(): void;
 }
@@ -55,12 +61,13 @@ export function startWebhooks(deps: WebhookDeps): Webhooks {
   const configured = new Map<string, DeliveryQueue>();
   const callbacks = new Map<string, DeliveryQueue>();
   let droppedCallbacks = 0;
+  let droppedQueueFull = 0;
   let stopped = false;
 
   const makeQueue = (url: string, onIdle?: () => void) =>
     new DeliveryQueue({
       url, secret: deps.secret, timers: deps.timers, fetch: fetchFn, limits, now,
-      onAttempt: deps.onAttempt, onIdle, reportError: (err) => report(err, 'webhook'),
+      onAttempt: deps.onAttempt, onIdle, onDropped: () => { droppedQueueFull++; }, reportError: (err) => report(err, 'webhook'),
     });
 
   for (const url of new Set(deps.urls)) configured.set(url, makeQueue(url));
@@ -108,6 +115,9 @@ export function startWebhooks(deps: WebhookDeps): Webhooks {
     },
     get droppedCallbacks() {
       return droppedCallbacks;
+    },
+    get droppedQueueFull() {
+      return droppedQueueFull;
     },
     stop() {
       if (stopped) return;
