@@ -350,9 +350,10 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         const end = Date.now() + drainMs;
         while (engine.activeCalls > 0 && Date.now() < end) await sleep(50);
         engine.endAll();
-        // Let the BYEs and CANCELs go out and be answered (bounded: DrainHangupTimeout).
+        // Let the BYEs and CANCELs go out and be answered (bounded: DrainHangupTimeout). Once
+        // answered, their transactions only wait out T4 or 64*T1 (UDP): not worth staying for.
         const byeEnd = Date.now() + config.drainHangupTimeout * 1000;
-        while (sip.stack.counts().transactions > 0 && Date.now() < byeEnd) await sleep(20);
+        while (sip.stack.awaitingAnswers() > 0 && Date.now() < byeEnd) await sleep(20);
         await xml?.close();
         await http?.close();
         webhooks?.stop();

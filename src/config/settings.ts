@@ -164,7 +164,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'drainTimeout', name: 'DrainTimeout', aliases: [], type: seconds(0, 86400), default: 30, repeats: false, group: 'new',
     description: 'Seconds a shutdown waits for calls in progress before ending them.' },
   { key: 'drainHangupTimeout', name: 'DrainHangupTimeout', aliases: [], type: seconds(0, 300), default: 2, repeats: false, group: 'new',
-    description: 'Seconds a shutdown then waits for the BYEs and CANCELs that end the remaining calls to be answered, less once no SIP transaction is left; 0: they are sent and the server stops at once.' },
+    description: 'Seconds a shutdown then waits for the BYEs and CANCELs that end the remaining calls to be answered, less once every one has its answer; 0: they are sent and the server stops at once.' },
   { key: 'traceCalls', name: 'TraceCalls', aliases: [], type: count(0, 1_000_000), default: 1000, repeats: false, group: 'new',
     description: 'Number of recent calls whose SIP messages are kept for the ladder (in a ring of TraceCalls × 16 KiB, at most 256 MiB); 0: none.' },
 

@@ -159,6 +159,29 @@ test('DrainHangupTimeout = 4: at shutdown, a BYE that gets no answer is waited f
   assert.ok(waited >= 3800 && waited < 6000, `the server exited ${waited} ms after its BYE to bob; DrainHangupTimeout is 4 s`);
 });
 
+test('DrainHangupTimeout: answered BYEs end the wait at once, though their transactions still wait out T4 and 64×T1', async () => {
+  // SipT4 at its default (5 s): each answered BYE's transaction, and the answered INVITEs', stay
+  // for seconds after the answers. A shutdown that waited for every transaction to be gone would
+  // take all of DrainHangupTimeout here.
+  const srv = await startServerProcess(['SipT4 = 5000', 'DrainHangupTimeout = 30', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
+  cleanups.push(() => srv.stop());
+  const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20 } });
+  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
+  cleanups.push(() => a.stop(), () => b.stop());
+  const xml = await XmlClient.connect(srv.xmlPort);
+  cleanups.push(() => xml.close());
+  xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination><AnchorCall>true</AnchorCall></Request></ClickToCall>`);
+  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  const sigterm = Date.now();
+  const code = await srv.stop(); // SIGTERM; SIGKILL after 8 s
+  const took = Date.now() - sigterm;
+  assert.equal(code, 0, 'a clean exit, not a kill');
+  assert.equal(a.received('BYE').length, 1);
+  assert.equal(b.received('BYE').length, 1);
+  // DrainTimeout (1 s in the test base) for the call, then the BYEs' round trip and the closing.
+  assert.ok(took < 5000, `the server exited ${took} ms after SIGTERM: it waited for transactions that had their answers`);
+});
+
 test('HttpCloseGrace = 3: at shutdown, an HTTP request still arriving is given 3 s, not 1, before its connection is destroyed', async () => {
   const srv = await startServerProcess(['HttpCloseGrace = 3']);
   cleanups.push(() => srv.stop());

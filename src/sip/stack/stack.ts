@@ -261,6 +261,11 @@ export class SipStack implements DialogHost {
     };
   }
 
+  /** Requests we sent still waiting for their final response (a stopping server waits for them). */
+  awaitingAnswers(): number {
+    return this.transactions.awaitingAnswers;
+  }
+
   close(): void {
     this.closed = true;
     this.transactions.close();

@@ -107,6 +107,17 @@ export class TransactionLayer {
     return this.clients.size + this.clientWaits.size + this.acceptedWaits.size;
   }
 
+  /**
+   * Client transactions still waiting for their final response (Calling, Trying, Proceeding):
+   * what a stopping server waits for — not those that only wait out a timer (Completed,
+   * Accepted), which on UDP last T4 or 64*T1 after the answer.
+   */
+  get awaitingAnswers(): number {
+    let n = 0;
+    for (const tx of this.clients.values()) if (tx.state === 'Calling' || tx.state === 'Trying' || tx.state === 'Proceeding') n++;
+    return n;
+  }
+
   get serverCount(): number {
     return this.servers.size + this.serverWaits.size;
   }
