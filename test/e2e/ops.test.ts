@@ -12,6 +12,14 @@ import { LossyRelay, NO_LOSS } from '../support/lossy-relay.js';
 const cleanups: (() => Promise<unknown> | void)[] = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
 
+/** alice and bob, who ring and answer at once, stopped after the file. */
+async function answeringPhones(): Promise<[TestPhone, TestPhone]> {
+  const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20 } });
+  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
+  cleanups.push(() => a.stop(), () => b.stop());
+  return [a, b];
+}
+
 test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, internal errors)', async () => {
   const srv = await startServerProcess(['SipT1 = 20', 'SipT4 = 100', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
   cleanups.push(() => srv.stop());
@@ -107,9 +115,7 @@ test('clicktocall_setup_invite_seconds: one observation per call and trigger, no
 
 test('SIGTERM: calls in progress may finish, new ones get 503, the server exits 0', async () => {
   const srv = await startServerProcess(['SipT1 = 20', 'SipT4 = 100', 'DrainTimeout = 3', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
-  const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20 } });
-  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
-  cleanups.push(() => a.stop(), () => b.stop());
+  const [a, b] = await answeringPhones();
   const xml = await XmlClient.connect(srv.xmlPort);
   cleanups.push(() => xml.close());
   xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination><AnchorCall>true</AnchorCall></Request></ClickToCall>`);
@@ -128,9 +134,7 @@ test('DrainHangupTimeout = 4: at shutdown, a BYE that gets no answer is waited f
   // alice's answered BYE is over at once. DrainTimeout = 1 (the test base).
   const srv = await startServerProcess(['SipT4 = 100', 'DrainHangupTimeout = 4', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
   cleanups.push(() => srv.stop());
-  const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20 } });
-  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
-  cleanups.push(() => a.stop(), () => b.stop());
+  const [a, b] = await answeringPhones();
   // bob sits behind a relay that loses every BYE sent to him (and its retransmissions).
   let byeToBob = 0;
   const relay = await LossyRelay.start({
@@ -165,9 +169,7 @@ test('DrainHangupTimeout: answered BYEs end the wait at once, though their trans
   // take all of DrainHangupTimeout here.
   const srv = await startServerProcess(['SipT4 = 5000', 'DrainHangupTimeout = 30', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
   cleanups.push(() => srv.stop());
-  const a = await TestPhone.start({ name: 'alice', behaviour: { ring: 10, answer: 20 } });
-  const b = await TestPhone.start({ name: 'bob', behaviour: { ring: 10, answer: 20 } });
-  cleanups.push(() => a.stop(), () => b.stop());
+  const [a, b] = await answeringPhones();
   const xml = await XmlClient.connect(srv.xmlPort);
   cleanups.push(() => xml.close());
   xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination><AnchorCall>true</AnchorCall></Request></ClickToCall>`);

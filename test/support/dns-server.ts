@@ -1,6 +1,6 @@
 // A tiny authoritative DNS server for tests: UDP on loopback, an OS-chosen port, answers
 // A, AAAA, SRV and NAPTR from a table. Just enough of RFC 1035 wire format for node:dns.
-import { createSocket, type RemoteInfo } from 'node:dgram';
+import { createSocket, type RemoteInfo, type Socket } from 'node:dgram';
 import { isIP } from 'node:net';
 
 export interface SrvAnswer {
@@ -53,13 +53,7 @@ export async function startDnsServer(zone: DnsZone, host = '127.0.0.1'): Promise
     const reply = answer(message, table, queries);
     if (reply) socket.send(reply, peer.port, peer.address);
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
+  await bindSocket(socket, host);
   const port = socket.address().port;
   return {
     address: host,
@@ -195,17 +189,22 @@ export async function startSilentDnsServer(host = '127.0.0.1'): Promise<SilentDn
     const code = message.readUInt16BE(parsed.end);
     queries.push({ type: TYPE_CODES[code] ?? String(code), name: parsed.name, at });
   });
-  await new Promise<void>((resolve, reject) => {
-    socket.once('error', reject);
-    socket.bind(0, host, () => {
-      socket.off('error', reject);
-      resolve();
-    });
-  });
+  await bindSocket(socket, host);
   const port = socket.address().port;
   return {
     server: isIP(host) === 6 ? `[${host}]:${port}` : `${host}:${port}`,
     queries,
     close: () => new Promise<void>((resolve) => socket.close(() => resolve())),
   };
+}
+
+/** Binds a UDP socket to an ephemeral port of `host`; rejects with the bind error. */
+function bindSocket(socket: Socket, host: string): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    socket.once('error', reject);
+    socket.bind(0, host, () => {
+      socket.off('error', reject);
+      resolve();
+    });
+  });
 }
