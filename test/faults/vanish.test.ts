@@ -247,7 +247,11 @@ for (const initiator of ['answers the re-INVITE late', 'never answers the re-INV
     // Our ACK to bob waits for alice's answer to the re-INVITE (flow I); bob's 2xx goes
     // unacknowledged until his 64·T1 runs out (real time, his own timers) and he sends BYE
     // (RFC 3261 §13.3.1.4). The server's clock stands still meanwhile: the re-INVITE is still out.
-    await waitUntil(() => r.fs.ended(id), 5000, 'the session to end on bob\'s BYE');
+    await waitUntil(() => r.fs.receivedLines.some((l) => l.line.startsWith('BYE ')), 5000, 'bob\'s BYE at the server');
+    // The final event is published once the record store has committed it, and a group commit
+    // that follows another within 5 ms waits on the server's clock — standing still here. A
+    // few steps of it let the commit run (far from the re-INVITE's Timer B, 64·T1).
+    await r.drive(() => r.fs.ended(id), 1000, 'the session to end on bob\'s BYE');
     const atEnd = (r.fs.events.get(id) ?? []).length;
     assert.equal(b.phone.sent('BYE').length, 1, 'bob gave up with a BYE');
     assert.deepEqual(r.kinds(id).slice(0, 4), ['initiated', 'ringing initiator', 'answered', 'ringing destination']);
