@@ -6,11 +6,20 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { connect as tcpConnect } from 'node:net';
 import { TestPhone, waitFor } from '../support/sip-phone.js';
-import { startServerProcess, XmlClient } from '../support/server-process.js';
+import { startServerProcess, XmlClient, type ServerProcess } from '../support/server-process.js';
 import { LossyRelay, NO_LOSS } from '../support/lossy-relay.js';
 
 const cleanups: (() => Promise<unknown> | void)[] = [];
 after(async () => { for (const c of cleanups.reverse()) await c(); });
+
+/** A call placed over XML and connected (its final 200 on the Destination leg); the XML client is closed after the file. */
+async function connectedCall(srv: ServerProcess, initiator: string, destination: string, anchored: boolean): Promise<XmlClient> {
+  const xml = await XmlClient.connect(srv.xmlPort);
+  cleanups.push(() => xml.close());
+  xml.send(`<ClickToCall><Request><Initiator>${initiator}</Initiator><Destination>${destination}</Destination>${anchored ? '<AnchorCall>true</AnchorCall>' : ''}</Request></ClickToCall>`);
+  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  return xml;
+}
 
 /** alice and bob, who ring and answer at once, stopped after the file. */
 async function answeringPhones(): Promise<[TestPhone, TestPhone]> {
@@ -34,10 +43,7 @@ test('/healthz, /readyz and /metrics (calls, setup latency, SIP messages, intern
   const gauge = (t: string, name: string) => Number(new RegExp(`^${name} (\\d+)$`, 'm').exec(t)?.[1] ?? NaN);
   const idleTimers = gauge(await (await fetch(`${base}/metrics`)).text(), 'clicktocall_timers_armed');
   assert.ok(Number.isInteger(idleTimers), 'the armed-timer gauge is exported');
-  const xml = await XmlClient.connect(srv.xmlPort);
-  cleanups.push(() => xml.close());
-  xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination></Request></ClickToCall>`);
-  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  const xml = await connectedCall(srv, a.uri, b.uri, false);
   await a.hangup();
   // `completed` is counted once the store has committed it (group commit: a few ms).
   let text = '';
@@ -116,10 +122,7 @@ test('clicktocall_setup_invite_seconds: one observation per call and trigger, no
 test('SIGTERM: calls in progress may finish, new ones get 503, the server exits 0', async () => {
   const srv = await startServerProcess(['SipT1 = 20', 'SipT4 = 100', 'DrainTimeout = 3', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
   const [a, b] = await answeringPhones();
-  const xml = await XmlClient.connect(srv.xmlPort);
-  cleanups.push(() => xml.close());
-  xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination><AnchorCall>true</AnchorCall></Request></ClickToCall>`);
-  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  await connectedCall(srv, a.uri, b.uri, true);
   const stopped = srv.stop();
   await waitFor(() => /SIGTERM: draining/.test(srv.output()), 3000, 'the drain to start');
   const late = await fetch(`http://127.0.0.1:${srv.httpPort}/clicktocall.html?initiator=${encodeURIComponent(a.uri)}&destination=${encodeURIComponent(b.uri)}`);
@@ -146,10 +149,7 @@ test('DrainHangupTimeout = 4: at shutdown, a BYE that gets no answer is waited f
     } },
   });
   cleanups.push(() => relay.close());
-  const xml = await XmlClient.connect(srv.xmlPort);
-  cleanups.push(() => xml.close());
-  xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${relay.uriFor('bob')}</Destination><AnchorCall>true</AnchorCall></Request></ClickToCall>`);
-  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  await connectedCall(srv, a.uri, relay.uriFor('bob'), true);
   const code = await srv.stop(); // SIGTERM; SIGKILL after 8 s
   const exited = Date.now();
   assert.equal(code, 0, 'a clean exit, not a kill');
@@ -170,10 +170,7 @@ test('DrainHangupTimeout: answered BYEs end the wait at once, though their trans
   const srv = await startServerProcess(['SipT4 = 5000', 'DrainHangupTimeout = 30', 'TranslationPattern = ^(sip:.+)$', 'TranslationOutput = $1']);
   cleanups.push(() => srv.stop());
   const [a, b] = await answeringPhones();
-  const xml = await XmlClient.connect(srv.xmlPort);
-  cleanups.push(() => xml.close());
-  xml.send(`<ClickToCall><Request><Initiator>${a.uri}</Initiator><Destination>${b.uri}</Destination><AnchorCall>true</AnchorCall></Request></ClickToCall>`);
-  await xml.waitFor(/Code="200" Leg="Destination"/, 8000);
+  await connectedCall(srv, a.uri, b.uri, true);
   const sigterm = Date.now();
   const code = await srv.stop(); // SIGTERM; SIGKILL after 8 s
   const took = Date.now() - sigterm;
