@@ -1,6 +1,7 @@
 /**
- * Timers of one fixed length (64*T1 for B, F, H, J, L, M; T4 for I, K; Timer D) for every
- * transaction of a layer; the call layer uses it too (MaxCallDuration of held calls). All timers of a queue have the same length, so they expire in the order
+ * Timers of one fixed length (64*T1 for B, F, H, J, L, M; T4 for I, K; Timer D; each interval of
+ * the retransmission timers A, E, G: T1, 2*T1, …) for every transaction of a layer; the call layer
+ * uses it too (MaxCallDuration of held calls). All timers of a queue have the same length, so they expire in the order
  * they were armed: a FIFO with one host timer for its head replaces a host timer and two closures
  * per transaction. Under load tens of thousands of transactions wait in Completed/Accepted states
  * (issue 2, issue 6): this is what keeps them cheap to arm, cancel and hold.

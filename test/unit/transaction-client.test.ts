@@ -419,3 +419,34 @@ describe('what a client transaction keeps in its wait state', () => {
     assert.deepEqual(user.kinds(), ['response 200', 'terminated']);
   });
 });
+
+describe('retransmission timers of many client transactions', () => {
+  it('share one host timer per interval: A and E still fire on time for each, and a response clears its slot', () => {
+    const h = harness();
+    const invites = Array.from({ length: 40 }, () => request());
+    const users = invites.map(() => new RecordingClientUser());
+    invites.forEach((req, i) => h.layer.sendRequest(req, UDP, users[i]!));
+    h.at(100);
+    const options = Array.from({ length: 40 }, () => request({ method: 'OPTIONS' }));
+    for (const req of options) h.layer.sendRequest(req, UDP, new RecordingClientUser());
+    // Eighty transactions, each with a retransmission timer and a 64*T1 one: the T1 queue and the
+    // 64*T1 queue hold them all (issue 6: no host timer and closure per transaction).
+    assert.equal(h.timers.armed, 2, 'one host timer per queue, not one per transaction');
+    // Half the INVITEs get a 100 Trying: their Timer A slots are cleared, the others retransmit.
+    for (const req of invites.slice(0, 20)) h.layer.receiveResponse(response(req, 100));
+    h.at(499);
+    assert.equal(h.wire.requests('INVITE').length, 40, 'nothing due before T1');
+    h.at(500);
+    assert.equal(h.wire.requests('INVITE').length, 60, 'the 20 INVITEs left in Calling are sent again at T1');
+    assert.equal(h.wire.requests('OPTIONS').length, 40, 'the OPTIONS are due 100 ms later');
+    h.at(600);
+    assert.equal(h.wire.requests('OPTIONS').length, 80);
+    h.at(1500);
+    assert.equal(h.wire.requests('INVITE').length, 80, 'Timer A doubled: 2*T1 after the first retransmission');
+    assert.equal(h.wire.requests('OPTIONS').length, 80, 'Timer E doubled: not before 100 + T1 + 2*T1');
+    h.at(1600);
+    assert.equal(h.wire.requests('OPTIONS').length, 120);
+    assert.deepEqual([...new Set(h.wire.times(isInvite))], [0, 500, 1500], 'every INVITE at exactly 0, T1, 3*T1');
+    assert.ok(h.timers.armed <= 4, `a handful of queues (T1, 2*T1, 4*T1, 64*T1), not ${h.timers.armed} timers`);
+  });
+});

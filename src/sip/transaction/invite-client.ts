@@ -37,7 +37,7 @@ export class InviteClientTransaction extends ClientTransaction {
     // transaction MUST start timer A with a value of T1. If a reliable transport is being used, the
     // client transaction SHOULD NOT start timer A. For any transport, the client transaction MUST
     // start timer B with a value of 64*T1 seconds."
-    if (!this.reliable) this.startTimer('A', this.intervalA, () => this.timerA());
+    if (!this.reliable) this.startFixedTimer('A', this.intervalA);
     this.startFixedTimer('B', this.ctx.values.transactionTimeout);
     this.transmit(this.request, this.dest);
   }
@@ -49,12 +49,13 @@ export class InviteClientTransaction extends ClientTransaction {
     // in the "calling" state." Timer A is not capped at T2 (unlike E and G).
     if (this.state !== 'Calling') return;
     this.intervalA *= 2;
-    this.startTimer('A', this.intervalA, () => this.timerA());
+    this.startFixedTimer('A', this.intervalA);
     this.retransmitRequest();
   }
 
   protected override onFixedTimer(name: TimerName): void {
-    if (name === 'B') this.timerB();
+    if (name === 'A') this.timerA();
+    else if (name === 'B') this.timerB();
     else this.terminate(); // M, D
   }
 

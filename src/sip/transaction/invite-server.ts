@@ -56,7 +56,7 @@ export class InviteServerTransaction extends ServerTransaction {
           // the "Completed" state is entered, timer H MUST be set to fire in 64*T1 seconds for all
           // transports."
           this.state = 'Completed';
-          if (!this.reliable) this.startTimer('G', this.intervalG, () => this.timerG());
+          if (!this.reliable) this.startFixedTimer('G', this.intervalG);
           this.startFixedTimer('H', this.ctx.values.transactionTimeout);
           this.sendResponse(response);
           this.waiting(true);
@@ -91,12 +91,13 @@ export class InviteServerTransaction extends ServerTransaction {
     // value of T2."
     if (this.state !== 'Completed') return;
     this.intervalG = nextCappedInterval(this.intervalG, this.ctx.values.t2);
-    this.startTimer('G', this.intervalG, () => this.timerG());
+    this.startFixedTimer('G', this.intervalG);
     this.resendLastResponse();
   }
 
   protected override onFixedTimer(name: TimerName): void {
-    if (name === 'H') this.timerH();
+    if (name === 'G') this.timerG();
+    else if (name === 'H') this.timerH();
     else this.terminate(); // L, I
   }
 

@@ -28,7 +28,7 @@ export class NonInviteClientTransaction extends ClientTransaction {
     // 64*T1 seconds. The request MUST be passed to the transport layer for transmission. If an
     // unreliable transport is in use, the client transaction MUST set timer E to fire in T1 seconds."
     this.startFixedTimer('F', this.ctx.values.transactionTimeout);
-    if (!this.reliable) this.startTimer('E', this.intervalE, () => this.timerE());
+    if (!this.reliable) this.startFixedTimer('E', this.intervalE);
     this.transmit(this.request, this.dest);
   }
 
@@ -46,12 +46,13 @@ export class NonInviteClientTransaction extends ClientTransaction {
     } else {
       return;
     }
-    this.startTimer('E', this.intervalE, () => this.timerE());
+    this.startFixedTimer('E', this.intervalE);
     this.retransmitRequest();
   }
 
   protected override onFixedTimer(name: TimerName): void {
-    if (name === 'F') this.timerF();
+    if (name === 'E') this.timerE();
+    else if (name === 'F') this.timerF();
     else this.terminate(); // K
   }
 

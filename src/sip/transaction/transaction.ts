@@ -127,27 +127,12 @@ export abstract class Transaction implements FixedTimerOwner {
   // ── timers ─────────────────────────────────────────────────────────────────────
 
   /**
-   * Arms (or re-arms) a host timer, for the retransmission timers whose interval changes (A, E,
-   * G). Its callback never throws out: a failure ends the transaction.
-   */
-  protected startTimer(name: TimerName, ms: number, onFire: () => void): void {
-    if (this.ended) return;
-    this.stopTimer(name);
-    const handle = this.ctx.timers.setTimeout(() => {
-      this.forget(name);
-      if (this.ended) return;
-      try {
-        onFire();
-      } catch (error) {
-        this.fail(error);
-      }
-    }, ms);
-    this.arm(name, handle, undefined);
-  }
-
-  /**
-   * Arms a timer of fixed length (B, D, F, H, I, J, K, L, M) in the layer's queue for that
-   * length: no host timer and no closure per transaction. It fires `onFixedTimer(name)`.
+   * Arms (or re-arms) a timer in the layer's queue for its length: no host timer and no closure
+   * per transaction. It fires `onFixedTimer(name)`. The wait timers (B, D, F, H, I, J, K, L, M)
+   * have one length each; a retransmission timer (A, E, G) is armed anew at each firing with its
+   * next interval (T1, 2*T1, … capped at T2 for E and G), each interval a queue of its own — a
+   * handful per layer. Nearly every A and E is cancelled by a response within milliseconds: in a
+   * queue that is a slot cleared, where a host timer was created and unlinked (issue 6).
    */
   protected startFixedTimer(name: TimerName, ms: number): void {
     if (this.ended) return;
