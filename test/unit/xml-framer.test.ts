@@ -215,3 +215,34 @@ test('end tags inside CDATA or comments neither end the document nor split the e
   assert.equal(doc!.request?.get('initiator'), '</ClickToCall>');
   assert.equal(doc!.requestEnd, text.lastIndexOf('</Request>') + 10);
 });
+
+test('documents pipelined in one chunk frame as they do byte by byte, whatever their end tags hold', () => {
+  // The parser cuts a piece after the first literal end tag of its root's name: a nested element
+  // of that name, the name inside CDATA or a comment, or a malformed document must not change
+  // what comes out, nor lose the documents that follow in the same chunk.
+  const nested = '<ClickToCall><ClickToCall>x</ClickToCall><Request><Initiator>n</Initiator></Request></ClickToCall>';
+  const cdata = '<ClickToCall><Request><Initiator><![CDATA[</ClickToCall>]]></Initiator></Request></ClickToCall>';
+  const comment = '<ClickToCall><!-- </ClickToCall > --><Request><Initiator>c</Initiator></Request></ClickToCall >';
+  const attributes = '<ClickToCall id="1"\n><Request><Initiator>a</Initiator></Request></ClickToCall>';
+  const selfClosing = '<ClickToCall/>';
+  const prefixed = '<c2c:Call xmlns:c2c="urn:x"><Request><Initiator>p</Initiator></Request></c2c:Call>';
+  const mismatched = '<ClickToCall><Request><Initiator>a</Destination></Request></ClickToCall>';
+  const unmatched = '<ClickToCall><Request></Foo></Request></ClickToCall>';
+  const badRootEnd = '<ClickToCall><Request></Request></ClickToCallX></ClickToCall>';
+  const cases = [nested, cdata, comment, attributes, selfClosing, prefixed, mismatched, unmatched, badRootEnd];
+  for (const first of cases) {
+    const stream = `${first}${DOC_A}\n${first}${DOC_A}`;
+    const whole = frameAll([stream]);
+    const bytes = Buffer.from(stream, 'utf8');
+    const byByte = frameAll(Array.from({ length: bytes.length }, (_, k) => bytes.subarray(k, k + 1)));
+    assert.deepEqual(kinds(whole), kinds(byByte), first);
+    assert.equal(whole.length, 4, first);
+    const texts = (items: FramedItem[]) => items.map((i) => (i.kind === 'document' ? i.document.text : i.reason));
+    assert.deepEqual(texts(whole), texts(byByte), first);
+    assert.equal(texts(whole)[1], DOC_A, first);
+    assert.equal(texts(whole)[3], DOC_A, first);
+  }
+  const [outer] = docs(frameAll([nested + DOC_A]).slice(0, 1));
+  assert.equal(outer!.text, nested, 'the nested element of the root\'s name does not end the document');
+  assert.equal(outer!.request?.get('initiator'), 'n');
+});
