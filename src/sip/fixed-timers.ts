@@ -132,8 +132,13 @@ export class FixedTimerQueue {
   }
 
   private fireDue(now: number): void {
+    // Only the timers armed before this firing: one an owner arms now (a retransmission timer
+    // re-armed at T2 from the T2 queue) is due a whole length later, but the wall clock may have
+    // moved on since `now` was read, and its deadline would look like a clock set back (hasCome):
+    // fired at once, re-armed, fired again — a loop that never yields.
+    const end = this.tail;
     // The chunks are read anew each turn: an owner's reaction may cancel (even reset) or add.
-    while (this.base + this.head < this.tail) {
+    while (this.base + this.head < end) {
       const chunk = this.chunks[this.head >>> CHUNK_BITS]!;
       const slot = this.head & SLOT_MASK;
       const owner = chunk.owners[slot];

@@ -159,3 +159,33 @@ describe('FixedTimerQueue', () => {
   });
 });
 
+
+describe('FixedTimerQueue on a clock that moves while it fires', () => {
+  it('a timer its owner re-arms in the same queue while it fires waits a whole length', () => {
+    // Retransmission timers at T2 re-arm themselves in the T2 queue (E in Proceeding, G). With
+    // the wall clock a millisecond further on than when the firing began, the new deadline once
+    // looked like a clock set back, and the timer fired again at once, forever.
+    const clock = new FakeClock();
+    let drift = 0;
+    const moving = {
+      setTimeout: (fn: () => void, ms: number) => clock.setTimeout(fn, ms),
+      clearTimeout: (h: unknown) => clock.clearTimeout(h),
+      now: () => clock.now() + drift,
+    };
+    const queue = new FixedTimerQueue(moving, 100);
+    const fired: number[] = [];
+    const self: FixedTimerOwner = {
+      fixedTimerFired() {
+        fired.push(clock.now());
+        drift++; // the wall clock moves while the owner works
+        if (fired.length < 50) queue.add(self, 'E');
+      },
+    };
+    queue.add(self, 'E');
+    clock.advance(100);
+    assert.deepEqual(fired, [100], 'fired once, re-armed for a length later');
+    clock.advance(101);
+    assert.equal(fired.length, 2);
+    assert.ok(fired[1]! >= 200, `the second firing at ${fired[1]}`);
+  });
+});
