@@ -21,11 +21,12 @@
  */
 import { spawn } from 'node:child_process';
 import dgram from 'node:dgram';
-import { readFileSync } from 'node:fs';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { planPinning, pinnedCommand } from './c2c/affinity.js';
+import { summarize } from './c2c/percentiles.js';
+import { clockTicksPerSecond, readProcUsage } from './c2c/proc-usage.js';
 import { SERVER_NODE_FLAGS } from '../src/node-flags.js';
 
 const OUT_PER_SESSION = 6;
@@ -151,13 +152,7 @@ async function runClient(): Promise<void> {
     };
     tick();
   });
-  latencies.sort((a, b) => a - b);
-  const q = (p: number) => latencies[Math.min(latencies.length - 1, Math.floor(p * latencies.length))] ?? NaN;
-  const over = latencies.filter((x) => x > 2).length;
-  process.stdout.write(JSON.stringify({
-    measured: latencies.length, lost: sentAt.size, p50: q(0.5), p90: q(0.9), p99: q(0.99),
-    max: latencies[latencies.length - 1] ?? NaN, over2msShare: latencies.length ? over / latencies.length : NaN,
-  }) + '\n');
+  process.stdout.write(JSON.stringify({ lost: sentAt.size, summary: summarize(latencies, 2) }) + '\n');
   for (const s of sockets) s.destroy();
   udp.close();
 }
@@ -201,33 +196,24 @@ async function runMain(): Promise<void> {
       });
     });
     const clientEnv = { ...childEnv, FLOOR_SERVER_UDP: ports[0], FLOOR_SERVER_TCP: ports[1] };
-    const usageBefore = cpuTicks(server.pid!);
+    const ticks = clockTicksPerSecond();
+    const cpuBefore = readProcUsage(server.pid!, ticks)?.cpuSeconds ?? NaN;
+    const startedAt = performance.now();
     const [clientCmd, clientArgs] = pinnedCommand(pinning, pinning.loadCpu, [process.execPath, ...loader, self, '--client']);
     const client = spawn(clientCmd, clientArgs, { env: clientEnv, stdio: ['ignore', 'pipe', 'inherit'] });
     let out = '';
     client.stdout.on('data', (d: Buffer) => (out += d.toString()));
     await new Promise<void>((r) => client.once('exit', () => r()));
-    const busy = (cpuTicks(server.pid!) - usageBefore) / 100 / (numbers.duration + 0.5);
-    const r = JSON.parse(out) as Record<string, number>;
+    const busy = ((readProcUsage(server.pid!, ticks)?.cpuSeconds ?? NaN) - cpuBefore) / ((performance.now() - startedAt) / 1000);
+    const { lost, summary } = JSON.parse(out) as { lost: number; summary: ReturnType<typeof summarize> };
     const f = (x: number | undefined) => (x === undefined ? '?' : x.toFixed(2));
     process.stdout.write(
       `latency floor (${pinning.enabled ? 'server on CPU 0, driver and phones on CPU 1' : pinning.note}; server ${[...SERVER_NODE_FLAGS, ...extra].join(' ')})\n` +
       `  rate ${numbers.rate}/s for ${numbers.duration} s, alloc ${numbers.alloc} B/session, keep ${numbers.keep} B for ${numbers['keep-ms']} ms, burn ${numbers['burn-us']} µs/message\n` +
-      `  request→INVITE ms p50 ${f(r['p50'])} p90 ${f(r['p90'])} p99 ${f(r['p99'])} max ${f(r['max'])}; over 2 ms ${((r['over2msShare'] ?? NaN) * 100).toFixed(2)} %; ` +
-      `${r['measured']} measured, ${r['lost']} lost; server core ${(busy * 100).toFixed(0)} % busy\n`,
+      `  request→INVITE ms p50 ${f(summary.p50)} p99 ${f(summary.p99)} max ${f(summary.max)}; over 2 ms ${((summary.over?.share ?? NaN) * 100).toFixed(2)} %; ` +
+      `${summary.count} measured, ${lost} lost; server core ${(busy * 100).toFixed(1)} % busy\n`,
     );
   } finally {
     server.kill('SIGKILL');
-  }
-}
-
-/** utime + stime of a process, in clock ticks (100 a second on Linux). */
-function cpuTicks(pid: number): number {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    return Number(fields[11]) + Number(fields[12]);
-  } catch {
-    return NaN;
   }
 }
