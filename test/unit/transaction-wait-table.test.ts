@@ -15,10 +15,10 @@ import type { SipResponse as Response } from '../../src/sip/message/message.js';
 
 const PEER: Destination = Object.freeze({ transport: 'udp', address: '127.0.0.1', port: 5090 });
 
-function table(ms = 1000): { clock: FakeClock; timers: CountingTimers; t: WaitTable } {
+function table(ms = 1000, segmentBits?: number): { clock: FakeClock; timers: CountingTimers; t: WaitTable } {
   const clock = new FakeClock();
   const timers = new CountingTimers(clock);
-  return { clock, timers, t: new WaitTable(timers, ms) };
+  return { clock, timers, t: new WaitTable(timers, ms, segmentBits) };
 }
 
 /** A deterministic generator (xorshift32): the same records on every run. */
@@ -100,8 +100,17 @@ describe('WaitTable', () => {
     assert.equal(clock.pending(), 0);
   });
 
-  it('against a model: tens of thousands of records in waves that grow, wrap and shrink the ring, every key found or not as it should be', () => {
-    const { clock, timers, t } = table(2000);
+  it('keeps no record longer than a byte segment (the caller keeps its object)', () => {
+    const { t } = table(1000, 12); // 4-KiB segments
+    assert.equal(t.add('key-a', Buffer.alloc(4096 - 5), PEER), 0, 'exactly a segment');
+    assert.equal(t.add('key-b', Buffer.alloc(4096 - 4), PEER), NO_RECORD);
+    assert.equal(t.size, 1);
+    assert.equal(t.find('key-b'), NO_RECORD);
+  });
+
+  for (const segmentBits of [undefined, 12]) it(`against a model${segmentBits === undefined ? '' : ` (${2 ** segmentBits}-byte segments)`}: tens of thousands of records in waves that grow and shrink the slots and release byte segments, every key found or not as it should be`, () => {
+    const { clock, timers, t } = table(2000, segmentBits);
+    let mostHeld = 0;
     const next = random(0x5eed);
     const model = new Map<string, { seq: number; body: string; due: number }>();
     let n = 0;
@@ -122,9 +131,15 @@ describe('WaitTable', () => {
         t.remove(rec.seq);
         model.delete(key);
       }
+      mostHeld = Math.max(mostHeld, t.heldBytes);
       clock.advance(Math.floor(next() * 120));
       for (const [key, rec] of model) if (rec.due <= clock.now()) model.delete(key);
       assert.equal(t.size, model.size, `round ${round}`);
+      if (segmentBits !== undefined) {
+        // Segments go as the records in them expire: what is held stays near what is live
+        // (records average ~1 KB; a 4-KiB segment wastes at most a record's length).
+        assert.ok(t.heldBytes <= (model.size + 8) * 2100, `round ${round}: ${t.heldBytes} bytes held for ${model.size} records`);
+      }
       if (round % 20 === 0 || round === 399) {
         for (const [key, rec] of model) {
           const seq = t.find(key);
@@ -135,9 +150,11 @@ describe('WaitTable', () => {
       }
     }
     assert.ok(n > 30_000, `${n} records`);
+    if (segmentBits !== undefined) assert.ok(mostHeld > 100 * 2 ** segmentBits, `${mostHeld} bytes at most: many segments in use at once`);
     clock.advance(2000);
     assert.equal(t.size, 0);
     assert.equal(timers.armed, 0);
+    assert.ok(t.heldBytes <= 2 * 2 ** (segmentBits ?? 18), `${t.heldBytes} bytes held when empty: two spare segments at most`);
   });
 });
 

@@ -10,35 +10,36 @@
  * string and its timer slot, every one promoted to the old generation and traced by each of its
  * collections (issue 6).
  *
- * Here a waiting transaction is a record in a byte ring (its key, then the response to re-send)
- * and a slot in typed arrays (deadline, hash, chain link, where its bytes lie), found through an
- * open hash table of chains: no JavaScript object per record. Every record of a table waits the
+ * Here a waiting transaction is a record in segmented bytes (its key, then the response to
+ * re-send: segment-fifo.ts) and a slot in typed arrays (deadline, hash, chain link, where its bytes
+ * lie), found through an open hash table of chains: no JavaScript object per record. Every record of a table waits the
  * same time, so they expire in the order they were added — the FIFO of fixed-timers.ts, with one
  * host timer for the oldest. Keys with a character beyond Latin-1 are not kept (the caller keeps
- * the transaction object instead); every key the layer makes from a parsed Via is ASCII.
+ * the transaction object instead); every key the layer makes from a parsed Via is ASCII. Nor is
+ * a record longer than a segment (256 KiB, more than any UDP datagram).
  */
 import type { TimerHandle, TimerHost } from '../timer.js';
 import { hasCome, waitFor } from '../fixed-timers.js';
 import type { Destination } from './types.js';
+import { NO_PLACE, SegmentFifo } from './segment-fifo.js';
 
 /** No slot / no record. */
 export const NO_RECORD = -1;
 
 const INITIAL_SLOTS = 1024;
-const INITIAL_BYTES = 64 * 1024;
 /** The longest key kept (a key's length is a Uint16). */
 const MAX_KEY = 0xffff;
 
 export class WaitTable {
   // Per slot (slot = seq & slotMask): the record's deadline, its key's hash, the next slot of its
-  // hash chain, where its bytes start in the ring, its key's and body's lengths, whether it still
+  // hash chain, where its bytes lie (a place in `bytes`), its key's and body's lengths, whether it still
   // waits (0 once removed early), a code its owner keeps with it (a response's status), and where
   // its body goes (shared UDP destinations, see udp-destinations.ts).
   // (Made by resizeSlots, from the constructor on.)
   private dues!: Float64Array;
   private hashes!: Int32Array;
   private links!: Int32Array;
-  private starts!: Int32Array;
+  private places!: Int32Array;
   private keyLengths!: Uint16Array;
   private bodyLengths!: Int32Array;
   private alive!: Uint8Array;
@@ -48,12 +49,10 @@ export class WaitTable {
   /** Chain heads by hash: the newest slot of each chain, NO_RECORD when empty. */
   private buckets!: Int32Array;
   private bucketMask = 0;
-  private bytes: Buffer;
-  /** Sequence numbers: the oldest record still in the ring (alive or not), and the next one. */
+  private readonly bytes: SegmentFifo;
+  /** Sequence numbers: the oldest record still held (alive or not), and the next one. */
   private head = 0;
   private tail = 0;
-  /** Where the next record's bytes go in the ring. */
-  private writeAt = 0;
   private live = 0;
   private timer: TimerHandle | undefined = undefined;
 
@@ -61,14 +60,21 @@ export class WaitTable {
     private readonly timers: TimerHost,
     /** How long every record waits (ms). */
     readonly ms: number,
+    /** log2 of the byte segments' size (tests make them small). */
+    segmentBits?: number,
   ) {
     this.resizeSlots(INITIAL_SLOTS); // empty: nothing to move
-    this.bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
+    this.bytes = new SegmentFifo(segmentBits);
   }
 
   /** Records waiting. */
   get size(): number {
     return this.live;
+  }
+
+  /** Bytes the records' segments take (spares included). */
+  get heldBytes(): number {
+    return this.bytes.heldBytes;
   }
 
   /**
@@ -84,16 +90,19 @@ export class WaitTable {
     const hash = hashOf(key);
     if (hash === NO_RECORD) return NO_RECORD;
     const bodyLength = body === undefined ? 0 : body.length;
+    const place = this.bytes.append(keyLength + bodyLength);
+    if (place === NO_PLACE) return NO_RECORD;
+    const segment = this.bytes.bufferOf(place);
+    const start = this.bytes.offsetOf(place);
+    segment.write(key, start, keyLength, 'latin1');
+    if (body !== undefined) segment.set(body, start + keyLength);
     if (this.tail - this.head === this.slotMask + 1) this.resizeSlots(2 * (this.slotMask + 1));
-    const start = this.place(keyLength + bodyLength);
-    this.bytes.write(key, start, keyLength, 'latin1');
-    if (body !== undefined) this.bytes.set(body, start + keyLength);
     const seq = this.tail++;
     const slot = seq & this.slotMask;
     const latest = this.timers.now() + this.ms;
     this.dues[slot] = due === undefined || due > latest ? latest : due;
     this.hashes[slot] = hash;
-    this.starts[slot] = start;
+    this.places[slot] = place;
     this.keyLengths[slot] = keyLength;
     this.bodyLengths[slot] = bodyLength;
     this.alive[slot] = 1;
@@ -102,7 +111,6 @@ export class WaitTable {
     const bucket = hash & this.bucketMask;
     this.links[slot] = this.buckets[bucket]!;
     this.buckets[bucket] = slot;
-    this.writeAt = start + keyLength + bodyLength;
     this.live++;
     if (this.timer === undefined) this.arm(this.dues[slot]!);
     return seq;
@@ -114,11 +122,12 @@ export class WaitTable {
     const hash = hashOf(key);
     if (hash === NO_RECORD) return NO_RECORD;
     const keyLength = key.length;
-    const bytes = this.bytes;
     let slot = this.buckets[hash & this.bucketMask]!;
     while (slot !== NO_RECORD) {
       if (this.hashes[slot] === hash && this.keyLengths[slot] === keyLength) {
-        const start = this.starts[slot]!;
+        const place = this.places[slot]!;
+        const bytes = this.bytes.bufferOf(place);
+        const start = this.bytes.offsetOf(place);
         let i = 0;
         while (i < keyLength && bytes[start + i] === key.charCodeAt(i)) i++;
         if (i === keyLength) return this.seqOf(slot);
@@ -133,11 +142,12 @@ export class WaitTable {
     return seq >= this.head && seq < this.tail && this.alive[seq & this.slotMask] === 1;
   }
 
-  /** A copy of the record's body (a send may outlive the record's place in the ring). */
+  /** A copy of the record's body (a send may outlive the record's segment). */
   bodyOf(seq: number): Buffer {
     const slot = seq & this.slotMask;
-    const start = this.starts[slot]! + this.keyLengths[slot]!;
-    return Buffer.from(this.bytes.subarray(start, start + this.bodyLengths[slot]!));
+    const place = this.places[slot]!;
+    const start = this.bytes.offsetOf(place) + this.keyLengths[slot]!;
+    return Buffer.from(this.bytes.bufferOf(place).subarray(start, start + this.bodyLengths[slot]!));
   }
 
   codeOf(seq: number): number {
@@ -170,7 +180,7 @@ export class WaitTable {
     return this.head + ((slot - this.head) & this.slotMask);
   }
 
-  /** Takes a slot out of its chain; its bytes stay until the head passes them. */
+  /** Takes a slot out of its chain; its bytes stay until the head passes their segment. */
   private unlink(slot: number): void {
     this.alive[slot] = 0;
     this.dests[slot] = undefined;
@@ -191,57 +201,16 @@ export class WaitTable {
     }
   }
 
-  /**
-   * Where `length` bytes go: at writeAt, or at the ring's start when they do not fit before its
-   * end. The ring holds [first record's start, writeAt), possibly wrapped; it grows when full.
-   */
-  private place(length: number): number {
-    for (;;) {
-      const capacity = this.bytes.length;
-      if (this.head === this.tail) {
-        if (length <= capacity) return (this.writeAt = 0);
-      } else {
-        const first = this.starts[this.head & this.slotMask]!;
-        const w = this.writeAt;
-        if (w >= first) {
-          // Used: [first, w). Free: [w, capacity) and [0, first); the writer never catches up
-          // with `first` exactly, so that a full ring is never mistaken for an empty one.
-          if (w + length <= capacity) return w;
-          if (length < first) return 0;
-        } else if (w + length < first) {
-          return w; // wrapped, used: [first, capacity) and [0, w)
-        }
-      }
-      this.resizeBytes(Math.max(2 * capacity, nextPowerOfTwo(2 * length)));
-    }
-  }
-
-  /** Moves the records still in the ring, in order, to the start of a ring of `capacity` bytes. */
-  private resizeBytes(capacity: number): void {
-    const bytes = Buffer.allocUnsafeSlow(capacity);
-    let at = 0;
-    for (let seq = this.head; seq < this.tail; seq++) {
-      const slot = seq & this.slotMask;
-      const start = this.starts[slot]!;
-      const length = this.keyLengths[slot]! + this.bodyLengths[slot]!;
-      if (this.alive[slot] === 1) this.bytes.copy(bytes, at, start, start + length);
-      this.starts[slot] = at;
-      if (this.alive[slot] === 1) at += length;
-    }
-    this.bytes = bytes;
-    this.writeAt = at;
-  }
-
   /** Moves the slots of [head, tail) to arrays of `count` slots, and rebuilds the chains. */
   private resizeSlots(count: number): void {
     const old = {
-      dues: this.dues, hashes: this.hashes, starts: this.starts, keyLengths: this.keyLengths,
+      dues: this.dues, hashes: this.hashes, places: this.places, keyLengths: this.keyLengths,
       bodyLengths: this.bodyLengths, alive: this.alive, codes: this.codes, dests: this.dests, mask: this.slotMask,
     };
     this.dues = new Float64Array(count);
     this.hashes = new Int32Array(count);
     this.links = new Int32Array(count);
-    this.starts = new Int32Array(count);
+    this.places = new Int32Array(count);
     this.keyLengths = new Uint16Array(count);
     this.bodyLengths = new Int32Array(count);
     this.alive = new Uint8Array(count);
@@ -255,7 +224,7 @@ export class WaitTable {
       const to = seq & this.slotMask;
       this.dues[to] = old.dues[from]!;
       this.hashes[to] = old.hashes[from]!;
-      this.starts[to] = old.starts[from]!;
+      this.places[to] = old.places[from]!;
       this.keyLengths[to] = old.keyLengths[from]!;
       this.bodyLengths[to] = old.bodyLengths[from]!;
       this.alive[to] = old.alive[from]!;
@@ -289,20 +258,16 @@ export class WaitTable {
       this.reset();
       return;
     }
+    // The records before the head are gone: so are the segments only they used.
+    this.bytes.releaseBefore(this.places[this.head & this.slotMask]!);
     this.shrinkIfSparse();
     this.arm(this.dues[this.head & this.slotMask]!);
   }
 
-  /** After a burst the ring and the slots go back down, once a quarter of them would do. */
+  /** After a burst the slots go back down, once an eighth of them is in use. */
   private shrinkIfSparse(): void {
     const slots = this.slotMask + 1;
     if (slots > INITIAL_SLOTS && (this.tail - this.head) * 8 < slots) this.resizeSlots(slots / 2);
-    const capacity = this.bytes.length;
-    if (capacity > INITIAL_BYTES) {
-      const first = this.starts[this.head & this.slotMask]!;
-      const used = this.writeAt >= first ? this.writeAt - first : capacity - first + this.writeAt;
-      if (used * 8 < capacity) this.resizeBytes(capacity / 2);
-    }
   }
 
   /** Empty: back to the initial sizes, no timer. */
@@ -312,9 +277,8 @@ export class WaitTable {
       this.timer = undefined;
     }
     this.head = this.tail;
-    this.writeAt = 0;
+    this.bytes.clear();
     if (this.slotMask + 1 > INITIAL_SLOTS) this.resizeSlots(INITIAL_SLOTS);
-    if (this.bytes.length > INITIAL_BYTES) this.bytes = Buffer.allocUnsafeSlow(INITIAL_BYTES);
   }
 }
 
@@ -330,8 +294,3 @@ function hashOf(key: string): number {
   return h & 0x7fffffff;
 }
 
-function nextPowerOfTwo(n: number): number {
-  let p = 1;
-  while (p < n) p *= 2;
-  return p;
-}
