@@ -133,6 +133,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
     limits: {
       maxMessageSize: config.sipMaxMessageSize,
       maxHeaders: config.sipMaxHeaders,
+      udpSliceMicros: config.sipUdpSlice,
+      udpMaxQueued: config.sipUdpMaxQueued,
       maxConnectionsPerSource: config.sipMaxConnectionsPerSource,
       idleTimeoutMs: config.sipIdleTimeout * 1000,
       readTimeoutMs: config.sipReadTimeout * 1000,

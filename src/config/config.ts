@@ -95,6 +95,8 @@ export interface Config {
   readonly sipTimerD: number;
   readonly sipMaxMessageSize: number;
   readonly sipMaxHeaders: number;
+  readonly sipUdpSlice: number;
+  readonly sipUdpMaxQueued: number;
   readonly sipMaxConnectionsPerSource: number;
   readonly sipIdleTimeout: number;
   readonly sipReadTimeout: number;

@@ -50,6 +50,7 @@ export type SettingDef = {
 const port = { kind: 'int', min: 0, max: 65535, port: true } as const;
 const seconds = (min: number, max: number) => ({ kind: 'int', min, max, unit: 's' }) as const;
 const millis = (min: number, max: number) => ({ kind: 'int', min, max, unit: 'ms' }) as const;
+const micros = (min: number, max: number) => ({ kind: 'int', min, max, unit: 'us' }) as const;
 const count = (min: number, max: number) => ({ kind: 'int', min, max }) as const;
 const bool = { kind: 'bool' } as const;
 const text = { kind: 'string' } as const;
@@ -181,6 +182,10 @@ export const SETTINGS: readonly SettingDef[] = [
     description: 'Largest SIP message accepted, in bytes; a larger one is dropped (UDP) or answered 513 and the connection closed (stream).' },
   { key: 'sipMaxHeaders', name: 'SipMaxHeaders', aliases: [], type: count(10, 100_000), default: 200, repeats: false, group: 'sip',
     description: 'Most header lines accepted in one SIP message.' },
+  { key: 'sipUdpSlice', name: 'SipUdpSlice', aliases: [], type: micros(0, 100_000), default: 250, repeats: false, group: 'sip',
+    description: 'Microseconds of received UDP messages handled at a time before the server looks at its other sockets again (a click-to-call request is then not kept waiting behind a burst of SIP traffic); 0: each datagram is handled as soon as it is read.' },
+  { key: 'sipUdpMaxQueued', name: 'SipUdpMaxQueued', aliases: [], type: count(1, 1_000_000), default: 4096, repeats: false, group: 'sip',
+    description: 'Most received UDP messages waiting to be handled; when this many wait, all of them are handled at once (the socket buffer then holds what follows).' },
   { key: 'sipMaxConnectionsPerSource', name: 'SipMaxConnectionsPerSource', aliases: [], type: count(1, 65535), default: 32, repeats: false, group: 'sip',
     description: 'Most inbound TCP/TLS connections from one address.' },
   { key: 'sipIdleTimeout', name: 'SipIdleTimeout', aliases: [], type: seconds(1, 86400), default: 120, repeats: false, group: 'sip',

@@ -81,7 +81,7 @@ function isSipAddress(text: string): boolean {
 
 function intRange(type: Extract<SettingType, { kind: 'int' }>): string {
   if (type.port) return 'a port number (0-65535)';
-  const unit = type.unit === 's' ? ' (seconds)' : type.unit === 'ms' ? ' (milliseconds)' : '';
+  const unit = type.unit === 's' ? ' (seconds)' : type.unit === 'ms' ? ' (milliseconds)' : type.unit === 'us' ? ' (microseconds)' : '';
   return `a whole number ${type.min}-${type.max}${unit}`;
 }
 

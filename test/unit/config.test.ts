@@ -56,6 +56,8 @@ test('an empty file gives the replaced system\'s defaults and ours', () => {
   assert.equal(c.sipT4, 5000);
   assert.equal(c.sipMaxMessageSize, 65535);
   assert.equal(c.sipMaxHeaders, 200);
+  assert.equal(c.sipUdpSlice, 250);
+  assert.equal(c.sipUdpMaxQueued, 4096);
   assert.equal(c.sipMaxConnectionsPerSource, 32);
   assert.equal(c.sipIdleTimeout, 120);
   assert.equal(c.sipReadTimeout, 10);
@@ -161,9 +163,11 @@ const RANGED: { name: string; key: keyof ReturnType<typeof clean>; low: number; 
   { name: 'TransferHookTimeout', key: 'transferHookTimeout', low: 1, high: 30, bad: ['0', '31'], range: '1-30 (seconds)' },
   { name: 'DrainHangupTimeout', key: 'drainHangupTimeout', low: 0, high: 300, bad: ['301', '-1'], range: '0-300 (seconds)' },
   { name: 'HttpCloseGrace', key: 'httpCloseGrace', low: 0, high: 60, bad: ['61', '0.5'], range: '0-60 (seconds)' },
+  { name: 'SipUdpSlice', key: 'sipUdpSlice', low: 0, high: 100000, bad: ['100001', '0.5', '-1'], range: '0-100000 (microseconds)' },
+  { name: 'SipUdpMaxQueued', key: 'sipUdpMaxQueued', low: 1, high: 1000000, bad: ['0', '1000001'], range: '1-1000000' },
 ];
 
-test('HttpEventHeartbeat, XmlCloseGrace, WebhookMaxCallbackUrls, DNSTimeout, TransferHookTimeout, DrainHangupTimeout, HttpCloseGrace: both ends of the range are read, values beyond it are errors', () => {
+test('HttpEventHeartbeat, XmlCloseGrace, WebhookMaxCallbackUrls, DNSTimeout, TransferHookTimeout, DrainHangupTimeout, HttpCloseGrace, SipUdpSlice, SipUdpMaxQueued: both ends of the range are read, values beyond it are errors', () => {
   for (const r of RANGED) {
     // The heartbeat must stay below HttpIdleTimeout (validate.ts): give its top value room.
     const room = r.name === 'HttpEventHeartbeat' ? '\nHttpIdleTimeout = 3601' : '';

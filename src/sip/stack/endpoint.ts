@@ -14,6 +14,9 @@ export interface EndpointLimits {
   idleTimeoutMs: number;
   readTimeoutMs: number;
   keepAliveIntervalMs: number;
+  /** UDP datagrams handled in slices of this many µs between socket polls (inbound-queue.ts). */
+  udpSliceMicros: number;
+  udpMaxQueued: number;
 }
 
 export const DEFAULT_LIMITS: EndpointLimits = {
@@ -23,6 +26,8 @@ export const DEFAULT_LIMITS: EndpointLimits = {
   idleTimeoutMs: 120_000,
   readTimeoutMs: 10_000,
   keepAliveIntervalMs: 30_000,
+  udpSliceMicros: 250,
+  udpMaxQueued: 4096,
 };
 
 export interface EndpointOptions extends Omit<SipStackOptions, 'transport' | 'timers' | 'maxHeaders'> {

@@ -13,6 +13,7 @@ import { StreamListener, checkTlsSettings } from './stream-listener.js';
 import { TransportError, describeError } from './transport-error.js';
 import type { TransportErrorCode } from './transport-error.js';
 import { UdpListener } from './udp-listener.js';
+import { InboundQueue } from './inbound-queue.js';
 import type {
   AddressFamily,
   BoundListener,
@@ -30,6 +31,8 @@ import type {
 const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_MAX_WRITE_BUFFER = 8 * 1024 * 1024;
 const DEFAULT_UDP_BUFFER = 4 * 1024 * 1024;
+const DEFAULT_UDP_SLICE_MICROS = 250;
+const DEFAULT_UDP_MAX_QUEUED = 4096;
 
 const realTimers: TransportTimers = {
   setTimeout: (fn, ms) => setTimeout(fn, ms),
@@ -65,6 +68,8 @@ export class TransportLayer {
     closed: {},
   };
   private readonly connectionEvents: ConnectionEvents;
+  /** UDP datagrams waiting for their slice (inbound-queue.ts). */
+  private readonly udpQueue: InboundQueue;
   /** Errors already given to onError, so a failed send does not report its connection's failure twice. */
   private readonly reported = new WeakSet<Error>();
   private tls: TlsSettings | undefined;
@@ -94,6 +99,11 @@ export class TransportLayer {
       closed: (c) => this.table.remove(c),
       report: (e) => this.report(e),
     };
+    this.udpQueue = new InboundQueue({
+      sliceMicros: opts.udpSliceMicros ?? DEFAULT_UDP_SLICE_MICROS,
+      maxQueued: opts.udpMaxQueued ?? DEFAULT_UDP_MAX_QUEUED,
+      deliver: (m) => this.deliver(m),
+    });
   }
 
   /** Binds every listener; resolves with the ports actually bound. On any failure, closes what was bound and rejects. */
@@ -111,7 +121,7 @@ export class TransportLayer {
               maxMessageSize: this.opts.maxMessageSize,
               bufferSize: this.opts.udpBufferSize ?? DEFAULT_UDP_BUFFER,
               stats: this.counters,
-              deliver: (m) => this.deliver(m),
+              deliver: (m) => this.udpQueue.push(m),
               report: (e) => this.report(e),
             }),
           );
@@ -215,6 +225,8 @@ export class TransportLayer {
       waits.push(c.handleClosed);
     }
     for (const u of this.udp) waits.push(u.close());
+    // The sockets read no more: what waits for a slice would reach a stack that is closing.
+    this.udpQueue.clear();
     await Promise.all(waits);
   }
 

@@ -84,6 +84,13 @@ export interface TransportLayerOptions {
   maxWriteBuffer?: number;
   /** UDP socket buffer sizes asked of the OS (default 4 MiB; the OS may clamp it). */
   udpBufferSize?: number;
+  /**
+   * UDP datagrams are delivered in slices of this many microseconds between polls of the
+   * sockets (inbound-queue.ts; default 250); 0: each as it is read.
+   */
+  udpSliceMicros?: number;
+  /** Most UDP datagrams waiting for a slice (default 4096); at this many, all are delivered. */
+  udpMaxQueued?: number;
   /** Called synchronously for each message; a throw is caught, counted and reported. */
   onMessage: (m: Inbound) => void;
   /** Connection failures, send failures, limit hits: for logs and metrics. */
