@@ -185,7 +185,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'sipUdpSlice', name: 'SipUdpSlice', aliases: [], type: micros(0, 100_000), default: 250, repeats: false, group: 'sip',
     description: 'Microseconds of received UDP messages handled at a time before the server looks at its other sockets again (a click-to-call request is then not kept waiting behind a burst of SIP traffic); 0: each datagram is handled as soon as it is read.' },
   { key: 'sipUdpMaxQueued', name: 'SipUdpMaxQueued', aliases: [], type: count(1, 1_000_000), default: 4096, repeats: false, group: 'sip',
-    description: 'Most received UDP messages waiting to be handled; when this many wait, all of them are handled at once (the socket buffer then holds what follows).' },
+    description: 'Most received UDP messages waiting to be handled; when this many wait (or 4 MiB of them, the receive buffer asked of the socket), all of them are handled at once (the socket buffer then holds what follows).' },
   { key: 'sipMaxConnectionsPerSource', name: 'SipMaxConnectionsPerSource', aliases: [], type: count(1, 65535), default: 32, repeats: false, group: 'sip',
     description: 'Most inbound TCP/TLS connections from one address.' },
   { key: 'sipIdleTimeout', name: 'SipIdleTimeout', aliases: [], type: seconds(1, 86400), default: 120, repeats: false, group: 'sip',

@@ -16,13 +16,14 @@ function datagram(n: number): Inbound {
 }
 
 /** A queue whose deliveries each take `costMs` on a fake clock; slices run when `run()` says. */
-function harness(sliceMicros: number, maxQueued = 100, costMs = 0.1) {
+function harness(sliceMicros: number, maxQueued = 100, costMs = 0.1, maxQueuedBytes = 1e9) {
   let now = 0;
   const delivered: string[] = [];
   const pending: (() => void)[] = [];
   const q = new InboundQueue({
     sliceMicros,
     maxQueued,
+    maxQueuedBytes,
     deliver: (m) => {
       delivered.push(m.data.toString());
       now += costMs;
@@ -80,6 +81,18 @@ describe('InboundQueue', () => {
     assert.equal(h.q.length, 1);
     h.turn();
     assert.deepEqual(h.delivered, ['m0', 'm1', 'm2', 'm3', 'm4']);
+  });
+
+  it('at maxQueuedBytes waiting, delivers all of them before queueing the next one (large datagrams)', () => {
+    const h = harness(250, 100, 0.1, 8); // datagram(n) is 2 bytes ("m0"…"m9")
+    for (let i = 0; i < 4; i++) h.q.push(datagram(i));
+    assert.deepEqual(h.delivered, [], '8 bytes wait: at the limit, not over it');
+    h.q.push(datagram(4));
+    assert.deepEqual(h.delivered, ['m0', 'm1', 'm2', 'm3'], 'the next 2 bytes would pass 8: the queue went at once');
+    assert.equal(h.q.length, 1);
+    h.turn();
+    for (let i = 5; i < 9; i++) h.q.push(datagram(i));
+    assert.deepEqual(h.delivered, ['m0', 'm1', 'm2', 'm3', 'm4'], 'the bytes count down as messages go');
   });
 
   it('sliceMicros 0 delivers each message as it is pushed', () => {

@@ -8,10 +8,10 @@
  * datagram costs a push in the poll phase, and the SIP work runs in slices of `sliceMicros`
  * between polls: a click-to-call request waits for at most a slice, not for the backlog.
  *
- * Messages keep their order. When `maxQueued` wait (the server cannot keep up), the queue is
- * handled whole before the next one — the behaviour without slices, where the kernel's socket
- * buffer holds the rest — so that the queue never grows without bound. `sliceMicros` 0: every
- * message is delivered as it is read.
+ * Messages keep their order. When `maxQueued` wait, or `maxQueuedBytes` (the server cannot keep
+ * up, or a peer floods it with large datagrams), the queue is handled whole before the next one —
+ * the behaviour without slices, where the kernel's socket buffer holds the rest — so that the
+ * queue never holds more than that. `sliceMicros` 0: every message is delivered as it is read.
  */
 import type { Inbound } from './types.js';
 
@@ -20,6 +20,8 @@ export interface InboundQueueOptions {
   sliceMicros: number;
   /** Most messages waiting; at this many, all of them are delivered at once. */
   maxQueued: number;
+  /** Most bytes waiting (the datagrams' lengths); a message that would pass it is delivered after all of them. */
+  maxQueuedBytes: number;
   /** Delivers one message (must not throw: the transport layer's deliver catches). */
   deliver(m: Inbound): void;
   /** ms, high resolution (tests pass a fake clock). */
@@ -31,6 +33,8 @@ export interface InboundQueueOptions {
 export class InboundQueue {
   private readonly sliceMs: number;
   private readonly maxQueued: number;
+  private readonly maxQueuedBytes: number;
+  private queuedBytes = 0;
   private readonly deliver: (m: Inbound) => void;
   private readonly now: () => number;
   private readonly schedule: (fn: () => void) => void;
@@ -45,6 +49,7 @@ export class InboundQueue {
   constructor(opts: InboundQueueOptions) {
     this.sliceMs = Math.max(0, opts.sliceMicros) / 1000;
     this.maxQueued = Math.max(1, opts.maxQueued);
+    this.maxQueuedBytes = Math.max(0, opts.maxQueuedBytes);
     this.deliver = opts.deliver;
     this.now = opts.now ?? (() => performance.now());
     this.schedule = opts.schedule ?? ((fn) => setImmediate(fn));
@@ -60,8 +65,9 @@ export class InboundQueue {
       this.deliver(m);
       return;
     }
-    if (this.length >= this.maxQueued) this.drain(Infinity);
+    if (this.length >= this.maxQueued || this.queuedBytes + m.data.length > this.maxQueuedBytes) this.drain(Infinity);
     this.items.push(m);
+    this.queuedBytes += m.data.length;
     if (!this.scheduled) {
       this.scheduled = true;
       this.schedule(this.runSlice);
@@ -72,6 +78,7 @@ export class InboundQueue {
   clear(): void {
     this.items = [];
     this.head = 0;
+    this.queuedBytes = 0;
   }
 
   private drain(budgetMs: number): void {
@@ -80,6 +87,7 @@ export class InboundQueue {
     while (this.head < items.length) {
       const m = items[this.head]!;
       items[this.head++] = undefined;
+      this.queuedBytes -= m.data.length;
       this.deliver(m);
       if (end !== Infinity && this.now() >= end) break;
     }

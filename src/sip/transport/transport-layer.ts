@@ -102,6 +102,8 @@ export class TransportLayer {
     this.udpQueue = new InboundQueue({
       sliceMicros: opts.udpSliceMicros ?? DEFAULT_UDP_SLICE_MICROS,
       maxQueued: opts.udpMaxQueued ?? DEFAULT_UDP_MAX_QUEUED,
+      // No more than the socket's own receive buffer would hold in the kernel.
+      maxQueuedBytes: opts.udpBufferSize ?? DEFAULT_UDP_BUFFER,
       deliver: (m) => this.deliver(m),
     });
   }

@@ -89,7 +89,10 @@ export interface TransportLayerOptions {
    * sockets (inbound-queue.ts; default 250); 0: each as it is read.
    */
   udpSliceMicros?: number;
-  /** Most UDP datagrams waiting for a slice (default 4096); at this many, all are delivered. */
+  /**
+   * Most UDP datagrams waiting for a slice (default 4096); at this many, or at udpBufferSize
+   * bytes, all are delivered.
+   */
   udpMaxQueued?: number;
   /** Called synchronously for each message; a throw is caught, counted and reported. */
   onMessage: (m: Inbound) => void;
