@@ -11,10 +11,10 @@
  * collections (issue 6).
  *
  * Here a waiting transaction is a record in segmented bytes (its key, then the response to
- * re-send: segment-fifo.ts) and a slot in typed arrays (deadline, hash, chain link, where its bytes
- * lie), found through an open hash table of chains: no JavaScript object per record. Every record of a table waits the
- * same time, so they expire in the order they were added — the FIFO of fixed-timers.ts, with one
- * host timer for the oldest. Keys with a character beyond Latin-1 are not kept (the caller keeps
+ * re-send: segment-fifo.ts) and a slot in typed arrays (deadline, hash, chain link, where its
+ * bytes lie), found through an open hash table of chains: no JavaScript object per record. Every
+ * record of a table waits the same time, so they expire in the order they were added — the FIFO
+ * of fixed-timers.ts, with one host timer for the oldest. Keys with a character beyond Latin-1 are not kept (the caller keeps
  * the transaction object instead); every key the layer makes from a parsed Via is ASCII. Nor is
  * a record longer than a segment (256 KiB, more than any UDP datagram).
  */
@@ -32,9 +32,9 @@ const MAX_KEY = 0xffff;
 
 export class WaitTable {
   // Per slot (slot = seq & slotMask): the record's deadline, its key's hash, the next slot of its
-  // hash chain, where its bytes lie (a place in `bytes`), its key's and body's lengths, whether it still
-  // waits (0 once removed early), a code its owner keeps with it (a response's status), and where
-  // its body goes (shared UDP destinations, see udp-destinations.ts).
+  // hash chain, where its bytes lie (a place in `bytes`), its key's and body's lengths, whether it
+  // still waits (0 once removed early), a code its owner keeps with it (a response's status), and
+  // where its body goes (shared UDP destinations, see udp-destinations.ts).
   // (Made by resizeSlots, from the constructor on.)
   private dues!: Float64Array;
   private hashes!: Int32Array;
