@@ -67,6 +67,33 @@ describe('UDP datagrams in slices', () => {
     assert.ok(sliced.before <= 2, `${sliced.before} of ${BURST} datagrams handled before the TCP read`);
   });
 
+  it('closing the layer drops what waits for a slice: nothing reaches the stack after close()', async () => {
+    let handled = 0;
+    let closing: Promise<void> | undefined;
+    const p = peer([{ transport: 'udp', address: '127.0.0.1', port: 0 }], {
+      udpSliceMicros: 250,
+      onMessage: () => {
+        handled++;
+        closing ??= p.layer.close(); // the server shutting down while a backlog waits
+      },
+    });
+    const [bound] = await p.layer.listen();
+    const udp = createSocket({ type: 'udp4', lookup: (host, _o, cb) => (cb as (e: null, a: string, f: number) => void)(null, host, 4) });
+    const listening = once(udp, 'listening');
+    udp.bind(0, '127.0.0.1');
+    await listening;
+    try {
+      for (let i = 0; i < BURST; i++) udp.send(Buffer.from(`OPTIONS sip:x SIP/2.0\r\n\r\n${i}`), bound!.port, '127.0.0.1');
+      await waitFor('the first datagram handled', () => handled > 0);
+      await closing;
+      await new Promise((r) => setTimeout(r, 50)); // any slice still scheduled has run by now
+      assert.equal(handled, 1, 'the 29 datagrams read with the first were dropped, not delivered');
+    } finally {
+      udp.close();
+      await p.layer.close();
+    }
+  });
+
   it('control: with SipUdpSlice 0 the whole backlog is handled before the TCP read', async () => {
     const inline = await handledBeforeTcpRead(0);
     assert.ok(inline.before >= BURST / 2, `${inline.before} of ${BURST} datagrams handled before the TCP read`);

@@ -95,6 +95,27 @@ describe('InboundQueue', () => {
     assert.deepEqual(h.delivered, ['m0', 'm1', 'm2', 'm3', 'm4'], 'the bytes count down as messages go');
   });
 
+  it('clear() from inside a delivery (the layer closing) ends the slice there, without a throw', () => {
+    const delivered: string[] = [];
+    const pending: (() => void)[] = [];
+    const q: InboundQueue = new InboundQueue({
+      sliceMicros: 250, maxQueued: 100, maxQueuedBytes: 1e9,
+      deliver: (m) => {
+        delivered.push(m.data.toString());
+        if (delivered.length === 2) q.clear();
+      },
+      now: () => 0, // never out of budget: only clear() can stop the slice
+      schedule: (fn) => pending.push(fn),
+    });
+    for (let i = 0; i < 5; i++) q.push(datagram(i));
+    assert.doesNotThrow(() => pending.splice(0).forEach((fn) => fn()));
+    assert.deepEqual(delivered, ['m0', 'm1']);
+    assert.equal(q.length, 0);
+    q.push(datagram(9));
+    pending.splice(0).forEach((fn) => fn());
+    assert.deepEqual(delivered, ['m0', 'm1', 'm9'], 'the queue works on after a clear');
+  });
+
   it('sliceMicros 0 delivers each message as it is pushed', () => {
     const h = harness(0);
     h.q.push(datagram(0));

@@ -89,6 +89,8 @@ export class InboundQueue {
       items[this.head++] = undefined;
       this.queuedBytes -= m.data.length;
       this.deliver(m);
+      // Cleared by what that message did (the layer closed): the rest is gone, and so is `items`.
+      if (this.items !== items) return;
       if (end !== Infinity && this.now() >= end) break;
     }
     if (this.head >= items.length) {
