@@ -6,7 +6,7 @@ import type { MachineInfo } from '../machine.js';
 import { formatRate } from '../stats.js';
 import type { HoldResult } from './hold.js';
 import type { LatencySummary } from './percentiles.js';
-import type { SustainedResult } from './search.js';
+import { clockNote, type SustainedResult } from './search.js';
 import type { C2cSection } from './section.js';
 import type { SoakResult } from './soak.js';
 import { quantileBound, shareOver, type GcPauses, type Histogram } from './server-metrics.js';
@@ -33,6 +33,8 @@ export function targetFor(r: SustainedResult): number | undefined {
 
 const ms = (x: number | undefined) => (x === undefined ? '—' : x < 10 ? x.toFixed(2) : x.toFixed(0));
 const lat = (l: LatencySummary) => `${ms(l.p50)}/${ms(l.p99)}/${ms(l.max)}`;
+/** request→INVITE, or why a run has none: the wall clock stepped during it (clock.ts). */
+const inviteLat = (s: StepResult) => lat(s.requestToInvite) + clockNote(s);
 /** ` (in the server ≤ 0.50)`: the server's own part of that p99, as its histogram bounds it. */
 function insideCell(h: Histogram | undefined): string {
   const p99 = h && quantileBound(h, 0.99);
@@ -86,14 +88,14 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
         for (const f of s.failureSamples) lines.push(`      ${f}`);
         for (const p of s.phones) if (p.failed > 0) lines.push(`      ${p.name}: ${JSON.stringify(p.failures)} ${p.errorSample.replace(/\s+/g, ' ').slice(0, 600)}`);
       }
-      lines.push(`      latency ms p50/p99/max: request→INVITE ${lat(s.requestToInvite)}  request→Connected ${lat(s.requestToConnected)}` +
+      lines.push(`      latency ms p50/p99/max: request→INVITE ${inviteLat(s)}  request→Connected ${lat(s.requestToConnected)}` +
         `  (server event-loop delay p99/max ${ms(s.serverLoopDelayP99Ms)}/${ms(s.serverLoopDelayMaxMs)})`);
       if (s.serverGc) lines.push(`      server GC over the run: ${gcText(s.serverGc, s.elapsedMs)}`);
       if (s.serverSetupInvite) lines.push(`      inside the server (request read → INVITE to the socket): ${insideText(s.serverSetupInvite)}`);
       if (r.halfRate) {
-        const others = (r.halfRateRuns?.length ?? 0) > 1 ? ` (median of ${r.halfRateRuns!.length} runs by p99: ${r.halfRateRuns!.map((x) => ms(x.requestToInvite.p99)).join(', ')} ms)` : '';
-        lines.push(`      at half rate (${loadText(r.halfRate)}): request→INVITE ${lat(r.halfRate.requestToInvite)}${others}  request→Connected ${lat(r.halfRate.requestToConnected)}  failed ${r.halfRate.failed}` +
-          `  ${r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms` +
+        const others = (r.halfRateRuns?.length ?? 0) > 1 ? ` (median of ${r.halfRateRuns!.length} runs by p99: ${r.halfRateRuns!.map((x) => ms(x.requestToInvite.p99) + (x.clockStepMs !== undefined ? ' (void: clock step)' : '')).join(', ')} ms)` : '';
+        lines.push(`      at half rate (${loadText(r.halfRate)}): request→INVITE ${inviteLat(r.halfRate)}${others}  request→Connected ${lat(r.halfRate.requestToConnected)}  failed ${r.halfRate.failed}` +
+          `  ${r.halfRate.clockStepMs !== undefined ? 'p99 void' : r.halfRate.requestToInvite.p99 !== undefined && r.halfRate.requestToInvite.p99 < C2C_TARGETS.inviteP99Ms ? 'p99 target met' : 'p99 above target'} (< ${C2C_TARGETS.inviteP99Ms} ms` +
           `${overText(r.halfRate.requestToInvite)})` +
           `; server event-loop delay p99/max ${ms(r.halfRate.serverLoopDelayP99Ms)}/${ms(r.halfRate.serverLoopDelayMaxMs)} ms`);
         if (r.halfRate.serverGc) lines.push(`      server GC at half rate: ${gcText(r.halfRate.serverGc, r.halfRate.elapsedMs)}`);
@@ -173,9 +175,9 @@ export function c2cRows(section: C2cSection, m: MachineInfo, timestamp: string, 
       s ? loadText(s) + ` × ${(s.durationMs / 1000).toFixed(0)} s` : `search failed at ${r.steps[0] ? loadText(r.steps[0]) : '—'}`,
       s ? s.sessionsPerSec.toFixed(0) : '—',
       s ? String(s.failed) : String(r.steps[0]?.failed ?? '—'),
-      s ? lat(s.requestToInvite) : '—',
+      s ? (s.clockStepMs !== undefined ? 'void (clock step)' : lat(s.requestToInvite)) : '—',
       s ? lat(s.requestToConnected) : '—',
-      r.halfRate ? ms(r.halfRate.requestToInvite.p99) + insideCell(r.halfRate.serverSetupInvite) : '—',
+      r.halfRate ? (r.halfRate.clockStepMs !== undefined ? 'void (clock step)' : ms(r.halfRate.requestToInvite.p99)) + insideCell(r.halfRate.serverSetupInvite) : '—',
       s ? s.cpuSecondsPer1000.toFixed(2) : '—',
       s ? mib(s.serverRssBytes) : '—',
       s ? mib(s.serverHeapUsedBytes) : '—',

@@ -56,7 +56,7 @@ export async function findSustained(
     const s = await runStep({ ...base, load: { kind: 'rate', perSec: over.rate }, durationMs: confirmMs || b.stepMs, lingerMs: b.lingerMs, warmupMs: b.halfRateWarmupMs });
     result.steps.push(s);
     result.sustained = s;
-    progress(`  ${line(s)}`);
+    progress(`  ${line(s)}${clockNote(s)}`);
     return result;
   }
 
@@ -86,7 +86,7 @@ export async function findSustained(
     for (const window of candidates) {
       progress(`c2c ${name} via ${via}: confirming window ${window} for ${confirmMs} ms …`);
       const run = await runStep({ ...base, load: { kind: 'window', window }, durationMs: confirmMs, lingerMs: b.lingerMs });
-      progress(`  ${line(run)}`);
+      progress(`  ${line(run)}${clockNote(run)}`);
       result.sustained = run;
       result.bestWindow = window;
       if (run.failed === 0) break;
@@ -101,12 +101,17 @@ export async function findSustained(
   if (b.halfRateMs > 0 && result.sustained.failed === 0 && rate > 0) {
     const half = Math.max(1, Math.round(rate / 2));
     const runs: StepResult[] = [];
-    for (let i = 1; i <= Math.max(1, b.halfRateRuns); i++) {
+    const wanted = Math.max(1, b.halfRateRuns);
+    // A run during which the wall clock stepped has no latencies to compare: run another, up to
+    // as many again as asked for (a machine whose clock keeps stepping still ends).
+    let valid = 0;
+    for (let i = 1; valid < wanted && i <= 2 * wanted; i++) {
       progress(`c2c ${name} via ${via}: half rate ${half}/s for ${b.halfRateMs} ms (run ${i}) …`);
       // After a warm-up on the same server: the latency of a running server, not of its first seconds' JIT.
       const run = await runStep({ ...base, load: { kind: 'rate', perSec: half }, durationMs: b.halfRateMs, lingerMs: 0, warmupMs: b.halfRateWarmupMs });
-      progress(`  ${line(run)}, request→INVITE p99 ${run.requestToInvite.p99?.toFixed(2)} ms`);
+      progress(`  ${line(run)}, request→INVITE p99 ${run.requestToInvite.p99?.toFixed(2)} ms${clockNote(run)}`);
       runs.push(run);
+      if (run.clockStepMs === undefined) valid++;
     }
     result.halfRateRuns = runs;
     result.halfRate = medianByInviteP99(runs);
@@ -114,8 +119,19 @@ export async function findSustained(
   return result;
 }
 
-/** The run whose request→INVITE p99 is the median (runs that failed a session count as worst). */
-export function medianByInviteP99(runs: StepResult[]): StepResult {
+/** Said after a run whose request→INVITE latencies the wall clock's step voided. */
+export function clockNote(r: StepResult): string {
+  return r.clockStepMs === undefined ? '' : ` (the wall clock stepped ${r.clockStepMs.toFixed(1)} ms during the run: its request→INVITE figures are void)`;
+}
+
+/**
+ * The run whose request→INVITE p99 is the median of the runs with latencies to compare: a run
+ * whose wall clock stepped is left out unless every run did; a run that failed a session counts
+ * as the worst.
+ */
+export function medianByInviteP99(all: StepResult[]): StepResult {
+  const steady = all.filter((r) => r.clockStepMs === undefined);
+  const runs = steady.length > 0 ? steady : all;
   const key = (r: StepResult) => (r.failed > 0 || r.requestToInvite.p99 === undefined ? Number.POSITIVE_INFINITY : r.requestToInvite.p99);
   const sorted = [...runs].sort((a, b) => key(a) - key(b));
   return sorted[Math.floor((sorted.length - 1) / 2)]!;

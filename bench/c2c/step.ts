@@ -15,7 +15,7 @@ import { summarize, type LatencySummary } from './percentiles.js';
 import { planner, type ScenarioSpec } from './scenarios.js';
 import { gcBetween, histogramBetween, type GcPauses, type Histogram, type ServerMetrics } from './server-metrics.js';
 import { startPhone, type Phone, type PhoneReport, type PhoneRole, type SipTransport } from './sipp-farm.js';
-import { epochMs } from './clock.js';
+import { epochMs, syncWallClock, wallClockStepMs } from './clock.js';
 import { clockTicksPerSecond, readProcUsage } from './proc-usage.js';
 
 export interface StepOptions {
@@ -65,6 +65,9 @@ export interface MemorySample {
   transactions: number;
 }
 
+/** A wall-clock move during a run beyond this voids its request→INVITE latencies (ms). */
+export const CLOCK_STEP_LIMIT_MS = 1;
+
 export interface StepResult {
   scenario: string;
   via: Via;
@@ -82,6 +85,12 @@ export interface StepResult {
   elapsedMs: number;
   /** Request written → initiator's INVITE arrival (SIPp gettimeofday), ms. */
   requestToInvite: LatencySummary;
+  /**
+   * Set when the wall clock moved against the monotonic one during the run by more than
+   * CLOCK_STEP_LIMIT_MS (a virtual machine paused and restored, an NTP step): requestToInvite
+   * mixes the two clocks and is not a latency then (clock.ts).
+   */
+  clockStepMs?: number;
   /** Request written → "Connected to destination" received, ms. */
   requestToConnected: LatencySummary;
   serverCpuSeconds: number;
@@ -152,6 +161,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     const loadCpu = () => phones.reduce((s, p) => s + (p.pid !== undefined ? readProcUsage(p.pid, ticks)?.cpuSeconds ?? 0 : 0), 0)
       + (process.cpuUsage().user + process.cpuUsage().system) / 1e6;
     const l0 = loadCpu();
+    syncWallClock(); // request→INVITE compares this process's clock with SIPp's (clock.ts)
     const span0 = epochMs();
     const samples: MemorySample[] = [];
     const began = epochMs();
@@ -187,6 +197,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
     const waitedMs = o.lingerMs > 0 ? epochMs() - lingerStart : 0;
     const reports = await Promise.all(phones.map((p) => p.stop()));
     phones.length = 0;
+    const step = wallClockStepMs();
 
     // Join: driver records with the initiator's and the destination's logs.
     const initiatorReports = reports.filter((r) => r.role === o.scenario.initiatorRole);
@@ -245,6 +256,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       started, succeeded, failed: started - succeeded + warmupFailed, failures, failureSamples,
       sessionsPerSec, elapsedMs: driven.elapsedMs,
       requestToInvite: summarize(inviteLatency, C2C_TARGETS.inviteP99Ms),
+      ...(Math.abs(step) > CLOCK_STEP_LIMIT_MS ? { clockStepMs: step } : {}),
       requestToConnected: summarize(connectLatency),
       serverCpuSeconds: cpu,
       cpuSecondsPer1000: started > 0 ? (cpu * 1000) / started : Number.NaN,
