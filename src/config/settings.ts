@@ -14,8 +14,8 @@ export type SettingType =
   /** An http: or https: URL. */
   | { readonly kind: 'url' }
   | { readonly kind: 'ip' }
-  /** IP addresses separated by commas, semicolons or blanks, on one line. */
-  | { readonly kind: 'ip-list' }
+  /** DNS servers: IP addresses, each with an optional port (`1.2.3.4:5353`, `[::1]:5353`), separated by commas, semicolons or blanks. */
+  | { readonly kind: 'dns-server-list' }
   /** Addresses or CIDR blocks, separated by commas or blanks; the setting may repeat. */
   | { readonly kind: 'cidr-list' }
   | { readonly kind: 'enum'; readonly values: readonly string[]; readonly aliases?: Readonly<Record<string, string>> }
@@ -60,8 +60,8 @@ export const SETTINGS: readonly SettingDef[] = [
   // ── Legacy settings: same names, syntax and defaults as reSIProcate's clicktocall ──
   { key: 'ipAddress', name: 'IPAddress', aliases: [], type: { kind: 'ip' }, default: undefined, repeats: false, group: 'legacy',
     defaultText: '(all addresses)', description: 'Local IP address the SIP transports bind to; blank: all addresses.' },
-  { key: 'dnsServers', name: 'DNSServers', aliases: [], type: { kind: 'ip-list' }, default: [], repeats: false, group: 'legacy',
-    defaultText: '(the system\'s)', description: 'DNS servers (comma, semicolon or blank separated) overriding the system\'s list; blank: the system\'s.' },
+  { key: 'dnsServers', name: 'DNSServers', aliases: [], type: { kind: 'dns-server-list' }, default: [], repeats: false, group: 'legacy',
+    defaultText: '(the system\'s)', description: 'DNS servers (comma, semicolon or blank separated) overriding the system\'s list, each an IP address with an optional port (`10.0.0.53:5353`, `[::1]:5353`; port 53 when none); blank: the system\'s.' },
   { key: 'clickToCallIdentity', name: 'ClickToCallIdentity', aliases: [], type: { kind: 'uri' }, default: undefined, repeats: false, group: 'legacy',
     defaultText: '`sip:clicktocall@<SIP address>`', description: 'SIP URI in the From of the INVITE to the initiator (display name `Click-To-Call: <destination user>` is added).' },
   { key: 'udpTcpPort', name: 'UDPTCPPort', aliases: [], type: port, default: 5072, repeats: false, group: 'legacy',

@@ -2,6 +2,7 @@
 // (never a throw); the caller adds file, line and setting. Secret values are never quoted back.
 import { isIP } from 'node:net';
 import { compilePattern, unicodeFallbackMessage } from '../call/translate.js';
+import { parseDnsServer } from '../sip/resolve/dns-resolver.js';
 import { parseCidr, type CidrBlock } from './cidr.js';
 import type { ApiKeyEntry, ReferUserEntry, SipCredentialEntry } from './config.js';
 import type { SettingDef, SettingType } from './settings.js';
@@ -179,10 +180,13 @@ export function convertValue(def: SettingDef, value: string): ValueResult {
     }
     case 'ip':
       return isIP(value) ? ok(value) : bad(`${shown} is not an IP address`);
-    case 'ip-list': {
+    case 'dns-server-list': {
+      // The resolver's own parser (the same entries reach it at start-up).
       const items = value.split(/[\s,;]+/).filter((s) => s !== '');
-      const wrong = items.find((s) => !isIP(s));
-      if (wrong !== undefined) return bad(`"${wrong}" is not an IP address`);
+      for (const item of items) {
+        const parsed = parseDnsServer(item);
+        if (parsed instanceof Error) return bad(parsed.message);
+      }
       return ok(items);
     }
     case 'cidr-list': {

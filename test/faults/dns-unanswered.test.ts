@@ -1,8 +1,8 @@
 /**
  * A DNS server that never answers (down, or cut off by a firewall): a call to a host name must
  * fail after DNSTimeout, not hang and not wait the default 4 s. The server runs in this process
- * on real timers: the configuration file's DNSServers takes addresses only (port 53), so the
- * test's silent server, on a port of its own, is put into the parsed configuration.
+ * on real timers; the silent server listens on a port of its own, named in the configuration's
+ * DNSServers line (an address with a port).
  */
 import { test, afterEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -17,7 +17,7 @@ afterEach(async () => {
 test('DNSTimeout = 2000: an initiator whose host name gets no DNS answer fails after 2 s, not 4', async () => {
   const dns = await startSilentDnsServer();
   cleanups.push(() => dns.close());
-  const fs = await startFaultServer({ settings: ['DNSTimeout = 2000'], configure: (c) => ({ ...c, dnsServers: [dns.server] }) });
+  const fs = await startFaultServer({ settings: ['DNSTimeout = 2000', `DNSServers = ${dns.server}`] });
   cleanups.push(() => fs.stop());
   const started = Date.now();
   // A port in the URI: A and AAAA only (RFC 3263 §4.2), one round of questions, one DNSTimeout.

@@ -201,7 +201,10 @@ test('IP addresses and DNS server lists', () => {
   assert.equal(clean('IPAddress = ::1').ipAddress, '::1');
   assert.equal(oneError('IPAddress = 300.1.1.1'), 'clicktocall.config:1: IPAddress: "300.1.1.1" is not an IP address');
   assert.deepEqual(clean('DNSServers = 8.8.8.8, 1.1.1.1;9.9.9.9').dnsServers, ['8.8.8.8', '1.1.1.1', '9.9.9.9']);
-  assert.equal(oneError('DNSServers = 8.8.8.8, dns.example'), 'clicktocall.config:1: DNSServers: "dns.example" is not an IP address');
+  assert.equal(oneError('DNSServers = 8.8.8.8, dns.example'), 'clicktocall.config:1: DNSServers: DNS server "dns.example": not an IP address');
+  // A resolver on a port of its own (a local cache, a split-horizon server): what the resolver takes.
+  assert.deepEqual(clean('DNSServers = 127.0.0.1:5353, [::1]:5353 ::1').dnsServers, ['127.0.0.1:5353', '[::1]:5353', '::1']);
+  assert.equal(oneError('DNSServers = 127.0.0.1:99999'), 'clicktocall.config:1: DNSServers: DNS server "127.0.0.1:99999": bad port');
 });
 
 test('URI settings: sip: URIs and name-addrs; without a scheme, retried with sip:', () => {
@@ -354,7 +357,7 @@ test('every setting with a wrong value: an error naming the file, the line and t
       case 'bool': return ['maybe', '2'];
       case 'enum': return ['no-such-value'];
       case 'ip': return ['not-an-ip', '300.1.1.1'];
-      case 'ip-list': return ['10.0.0.1, nonsense'];
+      case 'dns-server-list': return ['10.0.0.1, nonsense', '10.0.0.1:0', '[::1]:99999', '[::1'];
       case 'cidr-list': return ['10.0.0.0/99', 'host.example'];
       case 'uri': return ['sip:bad uri with spaces@'];
       case 'url': return ['ftp://x.example/', 'not a url'];
