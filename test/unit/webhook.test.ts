@@ -1,4 +1,4 @@
-import { test } from 'node:test';
+import { afterEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -11,6 +11,22 @@ import { FakeClock } from '../support/fake-clock.js';
 import { auth, restFixture } from '../support/rest-fixture.js';
 
 const SECRET = 'hook-secret';
+
+/**
+ * What each test opened (receivers, webhooks with their retry timers), closed after it even when
+ * an assertion threw half-way: otherwise a failing test leaves a listening socket and the file
+ * hangs instead of reporting the failure. Closing twice is harmless.
+ */
+const opened: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const close of opened.splice(0).reverse()) {
+    try {
+      await close();
+    } catch {
+      // already closed by the test itself
+    }
+  }
+});
 
 interface Received {
   path: string;
@@ -47,15 +63,21 @@ class Receiver {
   url = '';
 
   async start(): Promise<this> {
+    opened.push(() => this.stop());
     await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', resolve));
     this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
     return this;
   }
 
-  async stop(): Promise<void> {
-    for (const res of this.hanging) res.destroy();
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  private stopped: Promise<void> | undefined;
+
+  stop(): Promise<void> {
+    this.stopped ??= new Promise<void>((resolve) => {
+      for (const res of this.hanging) res.destroy();
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+    return this.stopped;
   }
 }
 
@@ -94,6 +116,7 @@ function setup(receiver: Receiver, over: Partial<WebhookDeps> = {}) {
   const hooks = startWebhooks({
     publisher, urls: [`${receiver.url}/all`], secret: SECRET, timers: clock, onAttempt: attempts.onAttempt, ...over,
   });
+  opened.push(() => hooks.stop());
   return { clock, publisher, attempts, hooks };
 }
 
@@ -255,6 +278,7 @@ test('statusCallback: only the chosen kinds of that call, with its metadata; no 
   const f = restFixture({
     webhooksFor: (publisher) => (hooks = startWebhooks({ publisher, urls: [], secret: SECRET, timers: clock, onAttempt: attempts.onAttempt })),
   });
+  opened.push(() => f.close(), () => hooks?.stop());
   const res = await f.server.app.inject({
     method: 'POST', url: '/v1/calls', headers: { 'content-type': 'application/json', ...auth },
     payload: { initiator: '1001', destination: '1002', statusCallback: `${receiver.url}/cb`, statusCallbackEvents: ['initiated', 'failed'], metadata: { ticket: 'T-9' } },
@@ -307,6 +331,7 @@ test('statusCallback URLs are bounded: beyond maxCallbackUrls pending, an event 
 
 test('statusCallback without webhooks wired is refused, naming the field', async () => {
   const f = restFixture();
+  opened.push(() => f.close());
   const res = await f.server.app.inject({
     method: 'POST', url: '/v1/calls', headers: { 'content-type': 'application/json', ...auth },
     payload: { initiator: '1001', destination: '1002', statusCallback: 'http://127.0.0.1:9/cb' },
