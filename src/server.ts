@@ -352,6 +352,8 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         const end = Date.now() + drainMs;
         while (engine.activeCalls > 0 && Date.now() < end) await sleep(50);
         engine.endAll();
+        // The calls are ended: a DNS question still in flight has no one left to answer.
+        locator.cancelQueries();
         // Let the BYEs and CANCELs go out and be answered (bounded: DrainHangupTimeout). Once
         // answered, their transactions only wait out T4 or 64*T1 (UDP): not worth staying for.
         const byeEnd = Date.now() + config.drainHangupTimeout * 1000;

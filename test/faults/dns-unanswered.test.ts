@@ -37,3 +37,20 @@ test('DNSTimeout = 2000: an initiator whose host name gets no DNS answer fails a
   assert.ok(asked.includes('A unanswered.test') && asked.includes('AAAA unanswered.test'), `the silent server was asked: ${JSON.stringify(dns.queries)}`);
   assert.deepEqual(asked.filter((q) => !q.endsWith(' unanswered.test')), [], 'no other name was looked up');
 });
+
+test('shutdown while a DNS question is in flight: it is cancelled, nothing more is asked after the server stopped', async () => {
+  const dns = await startSilentDnsServer();
+  cleanups.push(() => dns.close());
+  // Per try 500 ms, two tries: left alone, the resolver (c-ares) asks again, seen 0.5–2 s after
+  // the first questions.
+  const fs = await startFaultServer({ settings: ['DNSTimeout = 1000', `DNSServers = ${dns.server}`] });
+  cleanups.push(() => fs.stop());
+  fs.start('sip:alice@unanswered.test:5060', 'sip:bob@127.0.0.1:9', 'refer');
+  await waitUntil(() => dns.queries.length >= 2, 2000, 'the first questions (A and AAAA)', () => JSON.stringify(dns.queries));
+  await fs.stop();
+  const stoppedAt = Date.now();
+  assert.equal(dns.queries.length, 2, `stopped before any second try: ${JSON.stringify(dns.queries)}`);
+  await new Promise((r) => setTimeout(r, 2500));
+  const late = dns.queries.filter((q) => q.at > stoppedAt);
+  assert.deepEqual(late, [], 'no question after the stop: the second tries were cancelled with the calls');
+});

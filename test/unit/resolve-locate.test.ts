@@ -22,6 +22,7 @@ class FakeDns implements DnsLike {
   readonly calls: string[] = [];
   /** Settles every 'hang' query late, to prove a late answer is never an unhandled rejection. */
   readonly hanging: Array<(error: Error) => void> = [];
+  cancel?: () => void;
 
   resolveNaptr(name: string) {
     return this.answer('NAPTR', name, this.naptr);
@@ -344,6 +345,35 @@ test('our own deadline ends a query that never answers, and its late failure is 
   // The resolver finally gives up: no unhandled rejection may follow.
   for (const reject of dns.hanging) reject(dnsError('ECANCELLED'));
   await new Promise((r) => setImmediate(r));
+});
+
+test('cancelQueries (shutdown) ends the questions in flight at once: the location fails as unanswered, its deadline timers are cleared', async () => {
+  const dns = new FakeDns();
+  dns.a.set('hang.example.test', 'hang');
+  dns.aaaa.set('hang.example.test', 'hang');
+  let cancels = 0;
+  dns.cancel = () => {
+    cancels++;
+    for (const reject of dns.hanging.splice(0)) reject(dnsError('ECANCELLED'));
+  };
+  const timers: Array<{ cancelled: boolean }> = [];
+  const setTimer: SetTimer = () => {
+    const timer = { cancelled: false };
+    timers.push(timer);
+    return () => {
+      timer.cancelled = true;
+    };
+  };
+  const loc = locator(dns, { setTimer, timeoutMs: 60_000 });
+  const pending = loc.locate({ host: 'hang.example.test', port: 5060, secure: false });
+  await new Promise((r) => setImmediate(r));
+  assert.equal(dns.hanging.length, 2, 'A and AAAA asked, neither answered');
+  loc.cancelQueries();
+  assert.equal(cancels, 1);
+  assert.equal((await rejection(pending)).code, 'timeout', 'no answer came: worth trying again later, as a timeout');
+  assert.ok(timers.length === 2 && timers.every((x) => x.cancelled), 'the 60-s deadlines do not outlive the questions');
+  // A resolver without cancel (a test double, an old one): nothing to do, nothing thrown.
+  locator(new FakeDns()).cancelQueries();
 });
 
 test('answered queries cancel their deadline timer', async () => {

@@ -50,12 +50,22 @@ export class ServerLocator {
   private readonly families: readonly IpFamily[];
   private readonly random: RandomSource;
   private readonly query: DnsQuery;
+  private readonly resolver: DnsLike;
 
   constructor(options: ServerLocatorOptions) {
+    this.resolver = options.resolver;
     this.supported = new Set(options.transports);
     this.families = options.ipFamilies && options.ipFamilies.length > 0 ? options.ipFamilies : [4, 6];
     this.random = options.random ?? Math.random;
     this.query = new DnsQuery(options.resolver, options.timeoutMs, options.cache, options.setTimer ?? realTimer);
+  }
+
+  /**
+   * Ends the DNS questions in flight (shutdown): their locations fail at once as unanswered,
+   * instead of the resolver retrying them for up to DNSTimeout after the server has stopped.
+   */
+  cancelQueries(): void {
+    this.resolver.cancel?.();
   }
 
   /**

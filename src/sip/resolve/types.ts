@@ -32,6 +32,8 @@ export interface DnsLike {
   resolveSrv(hostname: string): Promise<SrvRecord[]>;
   resolve4(hostname: string, options: { ttl: true }): Promise<RecordWithTtl[]>;
   resolve6(hostname: string, options: { ttl: true }): Promise<RecordWithTtl[]>;
+  /** Ends every question in flight, each rejected with ECANCELLED (node:dns `Resolver.cancel`). */
+  cancel?(): void;
 }
 
 /**
