@@ -6,7 +6,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { createWriteStream, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pinnedCommand, type Pinning } from './affinity.js';
@@ -38,7 +38,34 @@ export interface BenchServer {
   metrics(): Promise<ServerMetrics>;
   /** Everything the process printed (stdout + stderr), for error reports. */
   output(): string;
+  /** The first `max` "internal error" lines of the server's log (rotated files included), each cut to 600 characters. */
+  internalErrorLines(max?: number): string[];
   stop(): Promise<void>;
+}
+
+/** Log lines of `dir`'s clicktocall.log* that report an internal error (server.ts `internalError`). */
+export function internalErrorLines(dir: string, max = 3): string[] {
+  const found: string[] = [];
+  let files: string[];
+  try {
+    files = readdirSync(dir).filter((f) => f.startsWith('clicktocall.log')).sort().reverse(); // oldest rotation first
+  } catch {
+    return found;
+  }
+  for (const f of files) {
+    let text: string;
+    try {
+      text = readFileSync(join(dir, f), 'utf8');
+    } catch {
+      continue;
+    }
+    for (const line of text.split('\n')) {
+      if (!line.includes('"msg":"internal error"')) continue;
+      found.push(line.slice(0, 600));
+      if (found.length >= max) return found;
+    }
+  }
+  return found;
 }
 
 export async function startBenchServer(opts: BenchServerOptions): Promise<BenchServer> {
@@ -115,6 +142,7 @@ export async function startBenchServer(opts: BenchServerOptions): Promise<BenchS
         return parseMetrics(await res.text());
       },
       output: () => out,
+      internalErrorLines: (max) => internalErrorLines(dir, max),
       stop: async () => {
         if (child.exitCode === null && child.signalCode === null) {
           child.kill('SIGTERM');

@@ -108,6 +108,7 @@ export function renderC2c(section: C2cSection | undefined, hold: HoldResult[] | 
         `server ${s.serverCpuSeconds.toFixed(1)} CPU s = ${pct(s.serverCpuSeconds / spanSeconds(s))}`);
       lines.push(`      retransmissions: server ${s.serverRetransmissions ?? '—'}, phones ${s.phoneRetransmissions}; internal errors ${s.serverInternalErrors}; ` +
         `left after ${(s.leftover.waitedMs / 1000).toFixed(0)} s: calls ${s.leftover.callsActive} transactions ${s.leftover.transactions} dialogs ${s.leftover.dialogs}${timersText(s.leftover)}`);
+      for (const l of s.serverInternalErrorSamples ?? []) lines.push(`      server log: ${l}`);
     }
     lines.push('');
   }

@@ -116,6 +116,8 @@ export interface StepResult {
   serverInternalErrors: number;
   /** By where the server caught them (empty when none). */
   serverInternalErrorsWhere: Record<string, number>;
+  /** The first of them as the server logged them (its log is gone with its folder). */
+  serverInternalErrorSamples?: string[];
   phoneRetransmissions: number;
   /**
    * CPU seconds of the load side over the same span as the server's: every SIPp phone (from /proc)
@@ -269,6 +271,7 @@ export async function runStep(o: StepOptions): Promise<StepResult> {
       serverRetransmissions: m1.retransmissions !== undefined && m0.retransmissions !== undefined ? m1.retransmissions - m0.retransmissions : undefined,
       serverInternalErrors: leftover.internalErrors,
       serverInternalErrorsWhere: leftover.internalErrorsWhere,
+      ...(leftover.internalErrors > 0 ? { serverInternalErrorSamples: server.internalErrorLines() } : {}),
       phoneRetransmissions: reports.reduce((s, r) => s + r.retransmissions, 0),
       loadCpuSeconds: l1 - l0,
       loadCoreShare: spanMs > 0 ? ((l1 - l0) * 1000) / spanMs : Number.NaN,
