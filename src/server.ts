@@ -352,12 +352,13 @@ export async function startServer(config: Config, deps: ServerDeps): Promise<Run
         const end = Date.now() + drainMs;
         while (engine.activeCalls > 0 && Date.now() < end) await sleep(50);
         engine.endAll();
-        // The calls are ended: a DNS question still in flight has no one left to answer.
-        locator.cancelQueries();
         // Let the BYEs and CANCELs go out and be answered (bounded: DrainHangupTimeout). Once
         // answered, their transactions only wait out T4 or 64*T1 (UDP): not worth staying for.
         const byeEnd = Date.now() + config.drainHangupTimeout * 1000;
         while (sip.stack.awaitingAnswers() > 0 && Date.now() < byeEnd) await sleep(20);
+        // Only now: a BYE to a Contact given by host name may itself need DNS. What is still
+        // asking (a call ended before its INVITE found an address) has no one left to answer.
+        locator.cancelQueries();
         await xml?.close();
         await http?.close();
         webhooks?.stop();
